@@ -1,0 +1,80 @@
+/* command: the command table (name, handler, arity, flags, key positions),
+ * lookup, the checks made before a handler runs, per-command statistics and
+ * the COMMAND command itself.
+ *
+ * cmd_execute() is the single entry from a parsed request to a handler:
+ *   1. look the name up (case-insensitive); unknown → Redis's error text
+ *   2. check arity (and the subcommand's, for container commands)
+ *   3. check authentication
+ *   4. run the handler with the time frozen for the whole command
+ *   5. count calls, time and errors for INFO commandstats/errorstats
+ */
+#ifndef RESPD_COMMAND_H
+#define RESPD_COMMAND_H
+
+#include <stddef.h>
+
+#include "client.h"
+
+typedef void (*cmd_fn)(client *c);
+
+enum {
+    CMD_WRITE = 1 << 0,
+    CMD_READONLY = 1 << 1,
+    CMD_DENYOOM = 1 << 2,
+    CMD_ADMIN = 1 << 3,
+    CMD_PUBSUB = 1 << 4,
+    CMD_NOSCRIPT = 1 << 5,
+    CMD_BLOCKING = 1 << 6,
+    CMD_LOADING = 1 << 7,
+    CMD_STALE = 1 << 8,
+    CMD_SKIP_MONITOR = 1 << 9,
+    CMD_FAST = 1 << 10,
+    CMD_NO_AUTH = 1 << 11,
+    CMD_MAY_REPLICATE = 1 << 12,
+    CMD_SENTINEL = 1 << 13,
+    CMD_ALLOW_BUSY = 1 << 14,
+    CMD_NO_MULTI = 1 << 15,
+    CMD_MOVABLE_KEYS = 1 << 16,
+};
+
+typedef struct cmd_def {
+    const char *name;      /* lower case; "config|get" style for subcommands */
+    cmd_fn proc;
+    int arity;             /* > 0 exact argc, < 0 at least -arity */
+    int flags;
+    int first_key, last_key, key_step;
+    const char *acl;       /* ACL categories, space separated, without '@' */
+    const char *group;     /* documentation group: string, generic ... */
+    const char *since;
+    const char *summary;
+    const char *complexity;
+    struct cmd_def *subcmds; /* NULL-name terminated, or NULL */
+    /* Statistics (INFO commandstats). */
+    long long calls, usec, rejected_calls, failed_calls;
+} cmd_def;
+
+/* Builds the lookup index. Call once at start. */
+void cmd_init(void);
+/* Finds a command (and subcommand when argc > 1 and it has some). */
+const cmd_def *cmd_lookup(char **argv, size_t *argvlen, int argc);
+/* Looks up and runs the client's current request (c->argc, c->argv). */
+void cmd_execute(client *c);
+/* Resets all call counters (CONFIG RESETSTAT). */
+void cmd_reset_stats(void);
+/* Counts an error reply by its prefix for errorstats. */
+void cmd_count_error(const char *msg, size_t len);
+
+/* Iterates over top-level commands in table order; returns NULL at the end. */
+const cmd_def *cmd_at(size_t i);
+size_t cmd_count(void);
+
+/* Appends INFO commandstats / errorstats lines (CRLF terminated) to buf via fn. */
+typedef void (*cmd_line_fn)(const char *line, void *ctx);
+void cmd_info_commandstats(cmd_line_fn fn, void *ctx);
+void cmd_info_errorstats(cmd_line_fn fn, void *ctx);
+
+/* The COMMAND command. */
+void cmd_command(client *c);
+
+#endif

@@ -1,0 +1,81 @@
+/* config: every setting respd has, in one table: the config file (redis.conf
+ * syntax), `--name value` arguments, CONFIG GET and CONFIG SET.
+ *
+ * Values live in the global `cfg`, read directly by the modules that use them.
+ * Setting a value validates it first; settings whose change needs action at
+ * run time (bind, port, loglevel, appendonly ...) have an apply hook that the
+ * server registers, and CONFIG SET rolls every pair back if any apply fails.
+ */
+#ifndef RESPD_CONFIG_H
+#define RESPD_CONFIG_H
+
+#include <stddef.h>
+
+enum { FSYNC_NO = 0, FSYNC_ALWAYS = 1, FSYNC_EVERYSEC = 2 };
+enum { SUPERVISED_NO = 0, SUPERVISED_SYSTEMD = 1, SUPERVISED_AUTO = 2 };
+
+typedef struct config_t {
+    int port;
+    char *bind;                 /* space-separated addresses */
+    int tcp_backlog;
+    int timeout;                /* idle seconds before a client is closed; 0 = never */
+    int tcp_keepalive;
+    int maxclients;
+    int databases;
+    int hz;
+    int loglevel;
+    char *logfile;
+    int daemonize;
+    char *pidfile;
+    char *dir;
+    int appendonly;
+    char *appendfilename;
+    int appendfsync;
+    int aof_load_truncated;
+    int auto_aof_rewrite_percentage;
+    long long auto_aof_rewrite_min_size;
+    char *requirepass;
+    int protected_mode;
+    long long proto_max_bulk_len;
+    long long client_query_buffer_limit;
+    int supervised;
+    char *unixsocket;
+    int unixsocketperm;
+} config_t;
+
+extern config_t cfg;
+
+/* Called after a setting changed at run time; returns 0, or -1 with *err set
+ * to a static message (the change is then rolled back). */
+typedef int (*config_apply_fn)(const char **err);
+
+/* Fills cfg with the defaults. Call once before anything reads cfg. */
+void config_init(void);
+/* Releases strings held by cfg. */
+void config_fini(void);
+/* Registers the hook run when `name` changes through CONFIG SET. */
+void config_set_apply_hook(const char *name, config_apply_fn fn);
+
+/* Applies the contents of a config file, then the command-line options
+ * (argv as given to main, after the optional config file path). On error
+ * writes a message into err and returns -1. */
+int config_load(const char *path, int argc, char **argv, char *err, size_t errlen);
+/* Parses config text (redis.conf syntax). `origin` names it in messages. */
+int config_load_string(const char *text, const char *origin, char *err, size_t errlen);
+
+/* Sets one setting from its textual arguments, as the config file would.
+ * Returns 0 or -1 with a message in err. Runs no apply hook. */
+int config_set_from_args(const char *name, int argc, char **argv, char *err, size_t errlen);
+
+/* CONFIG SET with n name/value pairs (argv alternating). All-or-nothing.
+ * Returns 0, or -1 with a Redis-style error text in err. */
+int config_set_pairs(int n, char **names, size_t *name_lens, char **values, size_t *value_lens,
+                     char *err, size_t errlen);
+
+/* Calls fn(name, value) for each setting matching pattern (glob, case-
+ * insensitive). Aliases match but report the setting only once, under the
+ * name that matched. */
+typedef void (*config_get_fn)(const char *name, const char *value, void *ctx);
+void config_get(const char *pattern, size_t plen, config_get_fn fn, void *ctx);
+
+#endif

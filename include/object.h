@@ -1,0 +1,73 @@
+/* object: keyspace entries: a key, its value and its expire time, in one
+ * allocation.
+ *
+ * Layout (private to object.c; documented because memory per key matters):
+ *   byte 0     type (4 bits) | encoding (3 bits) | has-expire (1 bit)
+ *   bytes 1-3  LRU clock in seconds (24 bits), for OBJECT IDLETIME
+ *   [8 bytes]  absolute expire time in unix ms, only when has-expire is set
+ *   varint     key length, then the key bytes
+ *   value      strings: varint length then the bytes, inline;
+ *              other types: a pointer to their own structure
+ * Strings live inline so that a typical small key costs one allocation.
+ * Anything that changes the size (a new value, adding or removing an expire)
+ * makes a new entry: callers must use the returned pointer and put it in the
+ * tables in place of the old one (db does that).
+ */
+#ifndef RESPD_OBJECT_H
+#define RESPD_OBJECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { OBJ_STRING = 0, OBJ_LIST = 1, OBJ_SET = 2, OBJ_ZSET = 3, OBJ_HASH = 4 };
+/* String encodings, named as Redis names them in OBJECT ENCODING. */
+enum { OBJ_ENC_RAW = 0, OBJ_ENC_INT = 1, OBJ_ENC_EMBSTR = 2 };
+
+#define OBJ_NO_EXPIRE (-1LL)
+/* Redis's limit for the int encoding and for embstr. */
+#define OBJ_EMBSTR_MAX 44
+
+typedef struct obj obj;
+
+/* A new string entry. The encoding is chosen as Redis would for a value set
+ * with SET (int if it is a canonical integer of 20 chars or fewer, embstr up to
+ * 44 bytes, raw above), unless force_raw is set (APPEND, SETRANGE results).
+ * expire is unix ms or OBJ_NO_EXPIRE. Caller owns the result (obj_free). */
+obj *obj_new_string(const char *key, size_t klen, const char *val, size_t vlen, long long expire,
+                    int force_raw);
+/* Frees the entry and the value it owns. */
+void obj_free(obj *o);
+
+int obj_type(const obj *o);
+int obj_encoding(const obj *o);
+/* Redis's name for the encoding: "int", "embstr", "raw" ... */
+const char *obj_encoding_name(const obj *o);
+/* Redis's name for the type: "string", "list", ... */
+const char *obj_type_name(const obj *o);
+
+void obj_key(const obj *o, const char **key, size_t *len);
+/* The string value; valid until the entry is freed or replaced. */
+void obj_str(const obj *o, const char **val, size_t *len);
+
+long long obj_expire(const obj *o);
+/* Returns an entry equal to o but with the given expire (OBJ_NO_EXPIRE to
+ * remove it): o itself when the change fits in place, otherwise a new entry,
+ * and then o is left untouched so that the caller can swap it out of the
+ * tables (which compare keys through it) before freeing it. */
+obj *obj_with_expire(obj *o, long long expire);
+/* A copy of o under another key, keeping value and expire (COPY, RENAME). */
+obj *obj_copy_as(const obj *o, const char *key, size_t klen);
+
+/* 24-bit LRU clock handling for OBJECT IDLETIME. */
+void obj_touch(obj *o, uint32_t lruclock);
+uint32_t obj_lru(const obj *o);
+#define OBJ_LRU_MAX ((1u << 24) - 1)
+
+/* Bytes this entry occupies (entry only), for memory estimates. */
+size_t obj_size(const obj *o);
+
+/* The ht_type key callback for tables of entries. */
+void obj_entry_key(const void *entry, const char **key, size_t *len);
+void obj_entry_free(void *entry);
+
+#endif

@@ -1,0 +1,47 @@
+/* util: small pure helpers shared by several modules: strict number parsing
+ * and formatting as Redis does it, glob matching, memory-size parsing and a
+ * fast non-cryptographic random source.
+ */
+#ifndef RESPD_UTIL_H
+#define RESPD_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Parses s[0..len) as a signed 64-bit integer the way Redis's string2ll does:
+ * optional '-', digits, no leading zeros (except "0"), no '+', no spaces, no
+ * overflow. Returns 1 and sets *out on success, 0 otherwise. */
+int util_str2ll(const char *s, size_t len, long long *out);
+/* Like util_str2ll for an unsigned value (no '-'). */
+int util_str2ull(const char *s, size_t len, unsigned long long *out);
+/* Parses a long double as Redis's string2ld: strtold over the whole string,
+ * no leading space, not NaN, length below 5k. Returns 1 on success. */
+int util_str2ld(const char *s, size_t len, long double *out);
+/* Parses a double like Redis's string2d/getDoubleFromObject: the whole
+ * string, no leading space, not NaN. "inf", "-inf", "+inf" accepted. */
+int util_str2d(const char *s, size_t len, double *out);
+/* Formats a long double like Redis's ld2string in humanfriendly mode: up to 17
+ * significant digits, no exponent, trailing zeros removed. Returns length, or
+ * 0 if it does not fit or is not finite. buf must hold at least 5k bytes. */
+int util_ld2str(char *buf, size_t size, long double v);
+/* Decimal form of v; buf holds at least 21 bytes. Returns length. */
+int util_ll2str(char *buf, long long v);
+
+/* Glob match like Redis's stringmatchlen: * ? [abc] [^a-z] and \ escapes. */
+int util_glob_match(const char *pat, size_t plen, const char *s, size_t slen, int nocase);
+
+/* Parses a memory amount such as "100", "1k", "1kb", "5mb", "2gb" (k=1000,
+ * kb=1024, as redis.conf). Returns 1 and sets *out on success. */
+int util_parse_memory(const char *s, long long *out);
+
+/* Seeds the random source (called once at start-up). */
+void util_seed_random(uint64_t seed);
+uint64_t util_random(void);
+/* Fills buf with n random bytes from the kernel when possible, or from the
+ * fallback source. */
+void util_random_bytes(void *buf, size_t n);
+
+/* ASCII case-insensitive equality of s[0..len) and the C string name. */
+int util_eq_nocase(const char *s, size_t len, const char *name);
+
+#endif

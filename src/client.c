@@ -1,0 +1,454 @@
+/* client: connections, their buffers and their life cycle. See client.h.
+ *
+ * Reading uses one shared 16 KB buffer: a read that holds only complete
+ * requests is parsed and executed straight from it, so an idle or
+ * request-response client keeps no query buffer of its own. Only the bytes of
+ * a partial request are copied into the client's own buffer, which the next
+ * reads then extend. A large bulk argument grows that buffer to exactly the
+ * size the request needs instead of doubling.
+ */
+#include "client.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "command.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "mem.h"
+#include "net.h"
+#include "server.h"
+
+#define READ_CHUNK (16 * 1024)
+/* A bulk this large is read into a buffer sized for it exactly. */
+#define BIG_ARG (32 * 1024)
+/* Output buffers larger than this are released once written. */
+#define OUT_KEEP (16 * 1024)
+
+static char shared_rbuf[READ_CHUNK];
+static client *clients_head, *clients_tail;
+static client *pending_head;
+static size_t nclients;
+static uint64_t next_id = 1;
+
+static void on_event(ev_loop *loop, int fd, void *data, int mask);
+
+client *client_new(int fd, int flags)
+{
+    client *c = mem_calloc(1, sizeof(*c));
+    c->id = next_id++;
+    c->fd = fd;
+    c->flags = flags | (fd < 0 ? CLIENT_FAKE : 0);
+    resp_init(&c->parser);
+    c->parser.max_bulk_len = cfg.proto_max_bulk_len;
+    reply_init(&c->out);
+    c->db = &server.dbs[0];
+    c->authenticated = !cfg.requirepass || !cfg.requirepass[0];
+    c->ctime_ms = server.now_ms;
+    c->last_interaction = ev_mono_ms();
+    if (fd >= 0) {
+        if (ev_add_fd(server.loop, fd, EV_READABLE, on_event, c) < 0) {
+            int saved = errno;
+            resp_fini(&c->parser);
+            reply_fini(&c->out);
+            mem_free(c);
+            errno = saved;
+            return NULL;
+        }
+        net_peer_name(fd, c->addr, sizeof(c->addr), 0);
+        net_peer_name(fd, c->laddr, sizeof(c->laddr), 1);
+        nclients++;
+    }
+    c->prev = clients_tail;
+    if (clients_tail)
+        clients_tail->next = c;
+    else
+        clients_head = c;
+    clients_tail = c;
+    return c;
+}
+
+static void unlink_pending(client *c)
+{
+    if (!(c->flags & CLIENT_PENDING_WRITE))
+        return;
+    for (client **pp = &pending_head; *pp; pp = &(*pp)->pending_next) {
+        if (*pp == c) {
+            *pp = c->pending_next;
+            break;
+        }
+    }
+    c->flags &= ~CLIENT_PENDING_WRITE;
+}
+
+void client_free(client *c)
+{
+    unlink_pending(c);
+    if (c->fd >= 0) {
+        ev_del_fd(server.loop, c->fd, EV_READABLE | EV_WRITABLE);
+        close(c->fd);
+        nclients--;
+    }
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        clients_head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        clients_tail = c->prev;
+    resp_fini(&c->parser);
+    reply_fini(&c->out);
+    mem_free(c->qbuf);
+    mem_free(c->name);
+    mem_free(c->lib_name);
+    mem_free(c->lib_ver);
+    mem_free(c);
+}
+
+void client_close_async(client *c)
+{
+    c->flags |= CLIENT_CLOSE_ASAP;
+}
+
+void client_free_closed(void)
+{
+    client *c = clients_head;
+    while (c) {
+        client *next = c->next;
+        if (c->flags & CLIENT_CLOSE_ASAP)
+            client_free(c);
+        c = next;
+    }
+}
+
+void client_mark_pending(client *c)
+{
+    if (c->flags & (CLIENT_PENDING_WRITE | CLIENT_FAKE))
+        return;
+    c->flags |= CLIENT_PENDING_WRITE;
+    c->pending_next = pending_head;
+    pending_head = c;
+}
+
+/* Writes as much of c->out as the socket takes. Returns 0 when everything
+ * was written, 1 when the socket would block, -1 on a fatal error. */
+static int write_out(client *c)
+{
+    while (c->sent < c->out.len) {
+        ssize_t n = write(c->fd, c->out.buf + c->sent, c->out.len - c->sent);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return 1;
+            log_verbose("Error writing to client: %s", strerror(errno));
+            return -1;
+        }
+        c->sent += (size_t)n;
+        server.stats.net_output_bytes += n;
+    }
+    c->out.len = 0;
+    c->sent = 0;
+    if (c->out.cap > OUT_KEEP)
+        reply_shrink(&c->out, 0);
+    return 0;
+}
+
+/* Writes c's pending output and decides what it waits for next. */
+static void flush_client(client *c)
+{
+    if (c->flags & CLIENT_CLOSE_ASAP)
+        return;
+    int rc = write_out(c);
+    if (rc < 0) {
+        client_close_async(c);
+        return;
+    }
+    if (rc == 1) {
+        if (!(c->flags & CLIENT_WAIT_WRITABLE)) {
+            if (ev_add_fd(server.loop, c->fd, EV_WRITABLE, on_event, c) < 0) {
+                client_close_async(c);
+                return;
+            }
+            c->flags |= CLIENT_WAIT_WRITABLE;
+        }
+        return;
+    }
+    if (c->flags & CLIENT_WAIT_WRITABLE) {
+        ev_del_fd(server.loop, c->fd, EV_WRITABLE);
+        c->flags &= ~CLIENT_WAIT_WRITABLE;
+    }
+    if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
+        client_close_async(c);
+}
+
+void client_flush_pending(void)
+{
+    while (pending_head) {
+        client *c = pending_head;
+        pending_head = c->pending_next;
+        c->flags &= ~CLIENT_PENDING_WRITE;
+        /* A client already waiting for EPOLLOUT is written by that event. */
+        if (c->flags & CLIENT_WAIT_WRITABLE)
+            continue;
+        flush_client(c);
+    }
+}
+
+/* Runs the complete requests in buf[0..len); returns the bytes consumed.
+ * Stops early after a protocol error or when the client is closing. */
+static size_t process_requests(client *c, char *buf, size_t len)
+{
+    size_t pos = 0;
+    while (pos < len && !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))) {
+        size_t consumed = 0;
+        c->parser.unauthenticated = !c->authenticated;
+        int rc = resp_parse(&c->parser, buf + pos, len - pos, &consumed);
+        if (rc == RESP_NEED_MORE)
+            break;
+        if (rc == RESP_ERROR) {
+            client_add_errorf(c, "ERR %s", c->parser.err);
+            log_verbose("Protocol error (%s) from client id=%llu addr=%s", c->parser.err,
+                        (unsigned long long)c->id, c->addr);
+            c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+            client_mark_pending(c);
+            return len;
+        }
+        pos += consumed;
+        if (c->parser.argc == 0)
+            continue; /* empty line or *0: nothing to run, nothing to reply */
+        c->argc = c->parser.argc;
+        c->argv = c->parser.argv;
+        c->argvlen = c->parser.argvlen;
+        cmd_execute(c);
+        c->argc = 0;
+        c->argv = NULL;
+        c->argvlen = NULL;
+    }
+    return pos;
+}
+
+/* Keeps buf[0..len), a partial request, in the client's own buffer. */
+static void keep_partial(client *c, const char *buf, size_t len)
+{
+    size_t cap = len * 2 > READ_CHUNK ? len * 2 : READ_CHUNK;
+    c->qbuf = mem_alloc(cap);
+    c->qcap = cap;
+    memcpy(c->qbuf, buf, len);
+    c->qlen = len;
+    c->qpos = 0;
+}
+
+static void drop_qbuf(client *c)
+{
+    mem_free(c->qbuf);
+    c->qbuf = NULL;
+    c->qlen = c->qpos = c->qcap = 0;
+}
+
+/* Processes the client's own buffer after new bytes arrived in it. */
+static void process_own(client *c)
+{
+    size_t used = process_requests(c, c->qbuf, c->qlen);
+    if (used == c->qlen) {
+        drop_qbuf(c);
+        return;
+    }
+    /* Move the partial request to the front; the parser's offsets are
+     * relative to the request's start, so they stay right. */
+    memmove(c->qbuf, c->qbuf + used, c->qlen - used);
+    c->qlen -= used;
+    if (c->qcap > 4 * READ_CHUNK && c->qlen < c->qcap / 4) {
+        size_t cap = c->qlen * 2 > READ_CHUNK ? c->qlen * 2 : READ_CHUNK;
+        c->qbuf = mem_realloc(c->qbuf, cap);
+        c->qcap = cap;
+    }
+}
+
+int client_feed(client *c, const char *buf, size_t len)
+{
+    if (!c->qbuf) {
+        keep_partial(c, buf, len);
+    } else {
+        if (c->qcap - c->qlen < len) {
+            c->qcap = c->qlen + len;
+            c->qbuf = mem_realloc(c->qbuf, c->qcap);
+        }
+        memcpy(c->qbuf + c->qlen, buf, len);
+        c->qlen += len;
+    }
+    process_own(c);
+    return (c->flags & CLIENT_CLOSE_AFTER_REPLY) ? -1 : 0;
+}
+
+static int over_query_limit(client *c, size_t pending)
+{
+    if ((long long)pending <= cfg.client_query_buffer_limit)
+        return 0;
+    log_warning("Closing client that reached max query buffer length: id=%llu addr=%s "
+                "(qbuf initial bytes: %zu)",
+                (unsigned long long)c->id, c->addr, pending);
+    server.stats.client_query_buffer_limit_disconnections++;
+    client_close_async(c);
+    return 1;
+}
+
+static void read_from(client *c)
+{
+    char *dst;
+    size_t room;
+    if (c->qbuf) {
+        size_t missing = resp_bulk_missing(&c->parser, c->qlen);
+        size_t want = missing > BIG_ARG ? missing : READ_CHUNK;
+        if (c->qcap - c->qlen < want) {
+            /* Exact size for one big argument; doubling otherwise. */
+            size_t cap = missing > BIG_ARG ? c->qlen + missing : c->qcap * 2;
+            if (cap < c->qlen + want)
+                cap = c->qlen + want;
+            c->qbuf = mem_realloc(c->qbuf, cap);
+            c->qcap = cap;
+        }
+        dst = c->qbuf + c->qlen;
+        room = c->qcap - c->qlen;
+    } else {
+        dst = shared_rbuf;
+        room = sizeof(shared_rbuf);
+    }
+    ssize_t n;
+    do {
+        n = read(c->fd, dst, room);
+    } while (n < 0 && errno == EINTR);
+    if (n == 0) {
+        client_close_async(c);
+        return;
+    }
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            log_verbose("Reading from client: %s", strerror(errno));
+            client_close_async(c);
+        }
+        return;
+    }
+    server.stats.net_input_bytes += n;
+    c->last_interaction = ev_mono_ms();
+    if (c->qbuf) {
+        c->qlen += (size_t)n;
+        if (over_query_limit(c, c->qlen))
+            return;
+        process_own(c);
+        return;
+    }
+    size_t used = process_requests(c, shared_rbuf, (size_t)n);
+    if (used < (size_t)n && !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)))
+        keep_partial(c, shared_rbuf + used, (size_t)n - used);
+}
+
+static void on_event(ev_loop *loop, int fd, void *data, int mask)
+{
+    (void)loop;
+    (void)fd;
+    client *c = data;
+    if (c->flags & CLIENT_CLOSE_ASAP)
+        return;
+    if (mask & EV_WRITABLE) {
+        /* The socket drained: write now, and stop watching when done. */
+        int rc = write_out(c);
+        if (rc < 0) {
+            client_close_async(c);
+        } else if (rc == 0) {
+            ev_del_fd(server.loop, c->fd, EV_WRITABLE);
+            c->flags &= ~CLIENT_WAIT_WRITABLE;
+            if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
+                client_close_async(c);
+        }
+        return;
+    }
+    if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
+        return; /* read nothing more from a client that is being closed */
+    read_from(c);
+}
+
+reply_buf *client_reply_buf(client *c)
+{
+    client_mark_pending(c);
+    return &c->out;
+}
+
+void client_add_error(client *c, const char *msg)
+{
+    size_t len = strlen(msg);
+    cmd_count_error(msg, len);
+    reply_error_len(client_reply_buf(c), msg, len);
+}
+
+void client_add_errorf(client *c, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    client_add_error(c, buf);
+}
+
+size_t client_info_line(client *c, char *buf, size_t size)
+{
+    char flags[16];
+    int nf = 0;
+    if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
+        flags[nf++] = 'A';
+    if (c->flags & CLIENT_UNIX)
+        flags[nf++] = 'U';
+    if (nf == 0)
+        flags[nf++] = 'N';
+    flags[nf] = '\0';
+    char events[3];
+    int ne = 0;
+    int mask = c->fd >= 0 ? ev_fd_mask(server.loop, c->fd) : 0;
+    if (mask & EV_READABLE)
+        events[ne++] = 'r';
+    if (mask & EV_WRITABLE)
+        events[ne++] = 'w';
+    events[ne] = '\0';
+    long long now = ev_mono_ms();
+    size_t qbuf = c->qlen;
+    size_t obl = c->out.len - c->sent;
+    size_t totmem = sizeof(*c) + c->qcap + c->out.cap;
+    int n = snprintf(buf, size,
+                     "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
+                     "sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 "
+                     "rbs=%zu rbp=%zu obl=%zu oll=0 omem=0 tot-mem=%zu events=%s cmd=%s "
+                     "user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
+                     (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
+                     (server.now_ms - c->ctime_ms) / 1000, (now - c->last_interaction) / 1000,
+                     flags, c->db ? c->db->id : 0, qbuf, c->qcap - c->qlen, c->qcap, c->qpeak,
+                     obl, totmem, events, c->lastcmd ? c->lastcmd->name : "NULL", c->out.proto,
+                     c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
+    if (n < 0)
+        return 0;
+    return (size_t)n < size ? (size_t)n : size - 1;
+}
+
+client *client_first(void)
+{
+    return clients_head;
+}
+
+size_t client_count(void)
+{
+    return nclients;
+}
+
+client *client_by_id(uint64_t id)
+{
+    for (client *c = clients_head; c; c = c->next)
+        if (c->id == id)
+            return c;
+    return NULL;
+}

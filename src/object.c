@@ -1,0 +1,218 @@
+/* object: keyspace entries in one allocation. See object.h for the layout. */
+#include "object.h"
+
+#include <string.h>
+
+#include "mem.h"
+#include "util.h"
+
+struct obj {
+    uint8_t tag;       /* type | enc << 4 | has_expire << 7 */
+    uint8_t lru[3];
+    unsigned char rest[];
+};
+
+#define TAG_TYPE(t) ((t)&0x0f)
+#define TAG_ENC(t) (((t) >> 4) & 0x07)
+#define TAG_HAS_EXPIRE 0x80
+
+static size_t varint_len(size_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static unsigned char *varint_put(unsigned char *p, size_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (unsigned char)v;
+    return p;
+}
+
+static const unsigned char *varint_get(const unsigned char *p, size_t *v)
+{
+    size_t r = 0;
+    int shift = 0;
+    while (*p & 0x80) {
+        r |= (size_t)(*p++ & 0x7f) << shift;
+        shift += 7;
+    }
+    r |= (size_t)*p++ << shift;
+    *v = r;
+    return p;
+}
+
+/* Where the key's varint starts. */
+static const unsigned char *key_start(const obj *o)
+{
+    return o->rest + ((o->tag & TAG_HAS_EXPIRE) ? 8 : 0);
+}
+
+static const unsigned char *value_start(const obj *o)
+{
+    size_t klen;
+    const unsigned char *p = varint_get(key_start(o), &klen);
+    return p + klen;
+}
+
+static int choose_encoding(const char *val, size_t vlen, int force_raw)
+{
+    long long ll;
+    if (force_raw)
+        return OBJ_ENC_RAW;
+    if (vlen <= 20 && util_str2ll(val, vlen, &ll))
+        return OBJ_ENC_INT;
+    return vlen <= OBJ_EMBSTR_MAX ? OBJ_ENC_EMBSTR : OBJ_ENC_RAW;
+}
+
+static obj *build(int type, int enc, long long expire, uint32_t lru, const char *key, size_t klen,
+                  const char *val, size_t vlen)
+{
+    size_t size = sizeof(obj) + (expire != OBJ_NO_EXPIRE ? 8 : 0) + varint_len(klen) + klen +
+                  varint_len(vlen) + vlen;
+    obj *o = mem_small_alloc(size);
+    o->tag = (uint8_t)(type | enc << 4 | (expire != OBJ_NO_EXPIRE ? TAG_HAS_EXPIRE : 0));
+    obj_touch(o, lru);
+    unsigned char *p = o->rest;
+    if (expire != OBJ_NO_EXPIRE) {
+        memcpy(p, &expire, 8);
+        p += 8;
+    }
+    p = varint_put(p, klen);
+    memcpy(p, key, klen);
+    p += klen;
+    p = varint_put(p, vlen);
+    if (vlen)
+        memcpy(p, val, vlen);
+    return o;
+}
+
+obj *obj_new_string(const char *key, size_t klen, const char *val, size_t vlen, long long expire,
+                    int force_raw)
+{
+    return build(OBJ_STRING, choose_encoding(val, vlen, force_raw), expire, 0, key, klen, val,
+                 vlen);
+}
+
+void obj_free(obj *o)
+{
+    if (o)
+        mem_small_free(o, obj_size(o));
+}
+
+int obj_type(const obj *o)
+{
+    return TAG_TYPE(o->tag);
+}
+
+int obj_encoding(const obj *o)
+{
+    return TAG_ENC(o->tag);
+}
+
+const char *obj_encoding_name(const obj *o)
+{
+    switch (obj_encoding(o)) {
+    case OBJ_ENC_INT:
+        return "int";
+    case OBJ_ENC_EMBSTR:
+        return "embstr";
+    default:
+        return "raw";
+    }
+}
+
+const char *obj_type_name(const obj *o)
+{
+    static const char *names[] = {"string", "list", "set", "zset", "hash"};
+    int t = obj_type(o);
+    return t <= OBJ_HASH ? names[t] : "none";
+}
+
+void obj_key(const obj *o, const char **key, size_t *len)
+{
+    const unsigned char *p = varint_get(key_start(o), len);
+    *key = (const char *)p;
+}
+
+void obj_str(const obj *o, const char **val, size_t *len)
+{
+    const unsigned char *p = varint_get(value_start(o), len);
+    *val = (const char *)p;
+}
+
+long long obj_expire(const obj *o)
+{
+    if (!(o->tag & TAG_HAS_EXPIRE))
+        return OBJ_NO_EXPIRE;
+    long long e;
+    memcpy(&e, o->rest, 8);
+    return e;
+}
+
+static obj *rebuild(const obj *o, const char *key, size_t klen, long long expire)
+{
+    const char *val;
+    size_t vlen;
+    obj_str(o, &val, &vlen);
+    obj *n = build(obj_type(o), obj_encoding(o), expire, obj_lru(o), key, klen, val, vlen);
+    return n;
+}
+
+obj *obj_with_expire(obj *o, long long expire)
+{
+    int had = (o->tag & TAG_HAS_EXPIRE) != 0;
+    int has = expire != OBJ_NO_EXPIRE;
+    if (had && has) {
+        memcpy(o->rest, &expire, 8);
+        return o;
+    }
+    if (!had && !has)
+        return o;
+    const char *key;
+    size_t klen;
+    obj_key(o, &key, &klen);
+    return rebuild(o, key, klen, expire);
+}
+
+obj *obj_copy_as(const obj *o, const char *key, size_t klen)
+{
+    return rebuild(o, key, klen, obj_expire(o));
+}
+
+void obj_touch(obj *o, uint32_t lruclock)
+{
+    o->lru[0] = (uint8_t)lruclock;
+    o->lru[1] = (uint8_t)(lruclock >> 8);
+    o->lru[2] = (uint8_t)(lruclock >> 16);
+}
+
+uint32_t obj_lru(const obj *o)
+{
+    return (uint32_t)o->lru[0] | (uint32_t)o->lru[1] << 8 | (uint32_t)o->lru[2] << 16;
+}
+
+size_t obj_size(const obj *o)
+{
+    const char *v;
+    size_t vlen;
+    obj_str(o, &v, &vlen);
+    return (size_t)((const unsigned char *)v - (const unsigned char *)o) + vlen;
+}
+
+void obj_entry_key(const void *entry, const char **key, size_t *len)
+{
+    obj_key(entry, key, len);
+}
+
+void obj_entry_free(void *entry)
+{
+    obj_free(entry);
+}

@@ -1,0 +1,536 @@
+/* server: global state, start-up, the cron, before-sleep and shutdown.
+ * See server.h for the sequences.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "command.h"
+#include "config.h"
+#include "hashtable.h"
+#include "log.h"
+#include "mem.h"
+#include "net.h"
+#include "util.h"
+
+server_t server;
+
+static volatile sig_atomic_t got_shutdown_signal;
+static volatile sig_atomic_t got_sighup;
+
+/* ---- time ----------------------------------------------------------------- */
+
+void server_update_time(void)
+{
+    server.now_ms = ev_wall_ms();
+    server.lruclock = (uint32_t)((server.now_ms / 1000) & OBJ_LRU_MAX);
+    db_set_now(server.now_ms);
+}
+
+/* ---- statistics ----------------------------------------------------------- */
+
+#define SAMPLES 16
+
+static void sample_stats(void)
+{
+    server_stats *s = &server.stats;
+    long long now = ev_mono_ms();
+    long long dt = now - s->last_sample_ms;
+    if (dt < 100)
+        return;
+    int i = s->sample_idx;
+    s->ops_sample[i] = (s->total_commands - s->last_sample_ops) * 1000 / dt;
+    s->in_sample[i] = (s->net_input_bytes - s->last_sample_in) * 1000 / dt;
+    s->out_sample[i] = (s->net_output_bytes - s->last_sample_out) * 1000 / dt;
+    s->sample_idx = (i + 1) % SAMPLES;
+    s->last_sample_ms = now;
+    s->last_sample_ops = s->total_commands;
+    s->last_sample_in = s->net_input_bytes;
+    s->last_sample_out = s->net_output_bytes;
+}
+
+static long long sample_mean(const long long *v)
+{
+    long long sum = 0;
+    for (int i = 0; i < SAMPLES; i++)
+        sum += v[i];
+    return sum / SAMPLES;
+}
+
+long long server_instant_ops(void)
+{
+    return sample_mean(server.stats.ops_sample);
+}
+
+double server_instant_kbps(int dir)
+{
+    return (double)sample_mean(dir ? server.stats.out_sample : server.stats.in_sample) / 1024.0;
+}
+
+void server_reset_stats(void)
+{
+    memset(&server.stats, 0, sizeof(server.stats));
+    server.stats.last_sample_ms = ev_mono_ms();
+}
+
+/* ---- listeners and accept ------------------------------------------------- */
+
+/* Redis's answer to a non-loopback client while protected mode is on and
+ * no password is set; sent at once, before any command, then the socket is
+ * closed. */
+static void deny_protected(int fd)
+{
+    static const char msg[] =
+        "-DENIED Redis is running in protected mode because protected mode is enabled and no "
+        "password is set for the default user. In this mode connections are only accepted from "
+        "the loopback interface. If you want to connect from external computers to Redis you "
+        "may adopt one of the following solutions: 1) Just disable protected mode sending the "
+        "command 'CONFIG SET protected-mode no' from the loopback interface by connecting to "
+        "Redis from the same host the server is running, however MAKE SURE Redis is not "
+        "publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change "
+        "permanent. 2) Alternatively you can just disable the protected mode by editing the "
+        "Redis configuration file, and setting the protected mode option to 'no', and then "
+        "restarting the server. 3) If you started the server manually just for testing, "
+        "restart it with the '--protected-mode no' option. 4) Setup a an authentication "
+        "password for the default user. NOTE: You only need to do one of the above things in "
+        "order for the server to start accepting connections from the outside.\r\n";
+    ssize_t w = write(fd, msg, sizeof(msg) - 1);
+    (void)w; /* best effort: the client is refused either way */
+    server.stats.rejected_connections++;
+    close(fd);
+}
+
+static void on_accept(ev_loop *loop, int lfd, void *data, int mask)
+{
+    (void)loop;
+    (void)data;
+    (void)mask;
+    /* Bounded, so a connection storm cannot starve the clients already in. */
+    for (int i = 0; i < 1000; i++) {
+        int fd = net_accept(lfd);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                log_warning("Accepting client connection: %s", strerror(errno));
+            return;
+        }
+        server.stats.total_connections++;
+        if (client_count() >= (size_t)cfg.maxclients) {
+            static const char msg[] = "-ERR max number of clients reached\r\n";
+            ssize_t w = write(fd, msg, sizeof(msg) - 1);
+            (void)w; /* best effort, like Redis */
+            server.stats.rejected_connections++;
+            close(fd);
+            continue;
+        }
+        if (cfg.protected_mode && (!cfg.requirepass || !cfg.requirepass[0]) &&
+            !net_peer_is_local(fd)) {
+            deny_protected(fd);
+            continue;
+        }
+        net_tune(fd, cfg.tcp_keepalive);
+        client *c = client_new(fd, 0);
+        if (!c) {
+            log_warning("Registering new client: %s", strerror(errno));
+            close(fd);
+            continue;
+        }
+        log_verbose("Accepted %s", c->addr);
+    }
+}
+
+static void close_listeners(int *fds, int n)
+{
+    for (int i = 0; i < n; i++) {
+        ev_del_fd(server.loop, fds[i], EV_READABLE);
+        close(fds[i]);
+    }
+}
+
+/* Opens every listener cfg asks for. On success sets *fds_out, *n_out and
+ * *port_out (the TCP port used). Addresses prefixed with '-' may fail quietly. */
+static int open_listeners(int **fds_out, int *n_out, int *port_out, char *err, size_t errlen)
+{
+    int *fds = mem_alloc(sizeof(int) * 20);
+    int n = 0;
+    int port = cfg.port;
+    char *bind = mem_strdup(cfg.bind ? cfg.bind : "");
+    char *save = NULL;
+    int failed = 0;
+    if (cfg.port != 0 || bind[0]) {
+        for (char *tok = strtok_r(bind, " ", &save); tok && n < 16;
+             tok = strtok_r(NULL, " ", &save)) {
+            int optional = tok[0] == '-';
+            const char *addr = optional ? tok + 1 : tok;
+            int fd = net_listen_tcp(addr, port, cfg.tcp_backlog, err, errlen);
+            if (fd < 0) {
+                if (optional && (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT ||
+                                 errno == EPROTONOSUPPORT || errno == EINVAL))
+                    continue;
+                failed = 1;
+                break;
+            }
+            if (port == 0)
+                port = net_local_port(fd); /* every address shares the first's port */
+            fds[n++] = fd;
+        }
+    }
+    if (!failed && cfg.unixsocket && cfg.unixsocket[0]) {
+        int fd = net_listen_unix(cfg.unixsocket, cfg.unixsocketperm, cfg.tcp_backlog, err,
+                                 errlen);
+        if (fd < 0)
+            failed = 1;
+        else
+            fds[n++] = fd;
+    }
+    mem_free(bind);
+    if (!failed && n == 0) {
+        snprintf(err, errlen, "Configured to not listen anywhere, exiting.");
+        failed = 1;
+    }
+    if (failed) {
+        for (int i = 0; i < n; i++)
+            close(fds[i]);
+        mem_free(fds);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        if (ev_add_fd(server.loop, fds[i], EV_READABLE, on_accept, NULL) < 0) {
+            snprintf(err, errlen, "Registering listener: %s", strerror(errno));
+            close_listeners(fds, i);
+            for (int j = i; j < n; j++)
+                close(fds[j]);
+            mem_free(fds);
+            return -1;
+        }
+    }
+    *fds_out = fds;
+    *n_out = n;
+    *port_out = port;
+    return 0;
+}
+
+int server_rebind(const char **errp)
+{
+    static char err[256];
+    int *fds, n, port;
+    /* New listeners first: when they fail the old ones stay as they were. */
+    close_listeners(server.listen_fds, server.nlisten);
+    if (open_listeners(&fds, &n, &port, err, sizeof(err)) < 0) {
+        int *ofds, on, oport;
+        char ignored[256];
+        if (open_listeners(&ofds, &on, &oport, ignored, sizeof(ignored)) == 0) {
+            mem_free(server.listen_fds);
+            server.listen_fds = ofds;
+            server.nlisten = on;
+        }
+        *errp = err;
+        return -1;
+    }
+    mem_free(server.listen_fds);
+    server.listen_fds = fds;
+    server.nlisten = n;
+    server.bound_port = port;
+    log_notice("Listening again, port=%d.", port);
+    return 0;
+}
+
+/* ---- cron and hooks ------------------------------------------------------- */
+
+static void close_idle_clients(void)
+{
+    if (cfg.timeout <= 0)
+        return;
+    long long now = ev_mono_ms();
+    for (client *c = client_first(); c; c = c->next) {
+        if (c->flags & CLIENT_FAKE)
+            continue;
+        if (now - c->last_interaction > (long long)cfg.timeout * 1000) {
+            log_verbose("Closing idle client");
+            client_close_async(c);
+        }
+    }
+}
+
+static long long cron(ev_loop *loop, long long id, void *data)
+{
+    (void)loop;
+    (void)id;
+    (void)data;
+    server_update_time();
+    server.cron_loops++;
+    int period_ms = 1000 / (cfg.hz > 0 ? cfg.hz : 10);
+    /* Active expiry may use a quarter of the cron period, shared by the dbs. */
+    if (server.active_expire_enabled) {
+        long long deadline = ev_mono_us() + (long long)period_ms * 1000 / 4;
+        for (int i = 0; i < server.ndbs && ev_mono_us() < deadline; i++)
+            db_active_expire(&server.dbs[i], deadline);
+    }
+    for (int i = 0; i < server.ndbs; i++)
+        db_rehash(&server.dbs[i], 1);
+    close_idle_clients();
+    sample_stats();
+    size_t used = mem_used();
+    if (used > server.peak_memory)
+        server.peak_memory = used;
+    if (got_sighup) {
+        got_sighup = 0;
+        if (log_reopen() < 0)
+            log_warning("Reopening the log file: %s", strerror(errno));
+        else
+            log_notice("Log file reopened");
+    }
+    return period_ms;
+}
+
+static void on_expired(db *d, const char *key, size_t klen)
+{
+    (void)d;
+    (void)key;
+    (void)klen;
+    server.stats.expired_keys++;
+}
+
+static void before_sleep(ev_loop *loop, void *data)
+{
+    (void)data;
+    if (got_shutdown_signal && !server.shutdown_asap) {
+        log_warning("Received %s scheduling shutdown...",
+                    got_shutdown_signal == SIGINT ? "SIGINT" : "SIGTERM");
+        server.shutdown_asap = 1;
+    }
+    client_free_closed();
+    client_flush_pending();
+    client_free_closed();
+    if (server.shutdown_asap)
+        ev_stop(loop);
+}
+
+static void after_sleep(ev_loop *loop, void *data)
+{
+    (void)loop;
+    (void)data;
+    server_update_time();
+}
+
+static void on_signal(int sig)
+{
+    if (sig == SIGHUP) {
+        got_sighup = 1;
+        return;
+    }
+    if (got_shutdown_signal && sig == SIGINT) {
+        static const char msg[] = "You insist... exiting now.\n";
+        ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+        (void)w;
+        _exit(1);
+    }
+    got_shutdown_signal = sig;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Raises the open-file limit so that maxclients connections fit; lowers
+ * maxclients when the hard limit does not allow it, as Redis does. */
+static int adjust_open_files(void)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)cfg.maxclients + 32;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return 1024;
+    if (rl.rlim_cur < want) {
+        rlim_t target = want < rl.rlim_max || rl.rlim_max == RLIM_INFINITY ? want : rl.rlim_max;
+        struct rlimit nl = {.rlim_cur = target, .rlim_max = rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &nl) == 0)
+            rl.rlim_cur = target;
+        if (rl.rlim_cur < want) {
+            int old = cfg.maxclients;
+            cfg.maxclients = rl.rlim_cur > 64 ? (int)(rl.rlim_cur - 32) : 32;
+            log_warning("You requested maxclients of %d requiring at least %llu max file "
+                        "descriptors. Server can't set maximum open files to %llu because of OS "
+                        "error: %s. Current maximum open files is %llu. maxclients has been "
+                        "reduced to %d to compensate for low ulimit.",
+                        old, (unsigned long long)want, (unsigned long long)want,
+                        strerror(errno), (unsigned long long)rl.rlim_cur, cfg.maxclients);
+        }
+    }
+    return (int)(rl.rlim_cur > (rlim_t)INT_MAX / 2 ? INT_MAX / 2 : rl.rlim_cur);
+}
+
+static int apply_maxclients(const char **err)
+{
+    if (cfg.maxclients + 32 > ev_setsize(server.loop)) {
+        *err = "The event loop API used by Redis is not able to handle the specified number of "
+               "clients";
+        return -1;
+    }
+    return 0;
+}
+
+static int apply_loglevel(const char **err)
+{
+    (void)err;
+    log_set_level(cfg.loglevel);
+    return 0;
+}
+
+static int daemonize(void)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid > 0)
+        _exit(0);
+    setsid();
+    int fd = open("/dev/null", O_RDWR);
+    if (fd >= 0) {
+        dup2(fd, STDIN_FILENO);
+        dup2(fd, STDOUT_FILENO);
+        if (!cfg.logfile || !cfg.logfile[0])
+            dup2(fd, STDERR_FILENO);
+        if (fd > STDERR_FILENO)
+            close(fd);
+    }
+    return 0;
+}
+
+static void write_pidfile(void)
+{
+    if (!cfg.pidfile || !cfg.pidfile[0])
+        return;
+    FILE *f = fopen(cfg.pidfile, "w");
+    if (!f) {
+        log_warning("Failed to write PID file: %s", strerror(errno));
+        return;
+    }
+    fprintf(f, "%d\n", (int)getpid());
+    fclose(f);
+}
+
+int server_start(char *err, size_t errlen)
+{
+    if (cfg.logfile && cfg.logfile[0] && log_set_file(cfg.logfile) < 0) {
+        snprintf(err, errlen, "Can't open the log file: %s", strerror(errno));
+        return -1;
+    }
+    log_set_level(cfg.loglevel);
+    if (cfg.daemonize && daemonize() < 0) {
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        return -1;
+    }
+    server.pid = getpid();
+    uint8_t seed[16];
+    util_random_bytes(seed, sizeof(seed));
+    ht_set_seed(seed);
+    uint64_t rs;
+    util_random_bytes(&rs, sizeof(rs));
+    util_seed_random(rs);
+    for (int i = 0; i < 40; i++)
+        server.run_id[i] = "0123456789abcdef"[util_random() & 15];
+    server.run_id[40] = '\0';
+
+    int setsize = adjust_open_files();
+    if (setsize < cfg.maxclients + 32)
+        setsize = cfg.maxclients + 32;
+    server.loop = ev_new(setsize + 96);
+    if (!server.loop) {
+        snprintf(err, errlen, "Failed creating the event loop: %s", strerror(errno));
+        return -1;
+    }
+    server.ndbs = cfg.databases;
+    server.dbs = mem_calloc((size_t)server.ndbs, sizeof(db));
+    for (int i = 0; i < server.ndbs; i++)
+        db_init(&server.dbs[i], i);
+    db_set_expired_hook(on_expired);
+    cmd_init();
+    server.start_ms = ev_wall_ms();
+    server.start_mono_ms = ev_mono_ms();
+    server.last_save_ms = server.start_ms;
+    server.active_expire_enabled = 1;
+    server_update_time();
+    server_reset_stats();
+
+    if (open_listeners(&server.listen_fds, &server.nlisten, &server.bound_port, err, errlen) < 0)
+        return -1;
+    config_set_apply_hook("port", server_rebind);
+    config_set_apply_hook("bind", server_rebind);
+    config_set_apply_hook("maxclients", apply_maxclients);
+    config_set_apply_hook("loglevel", apply_loglevel);
+
+    install_signals();
+    write_pidfile();
+    ev_set_before_sleep(server.loop, before_sleep, NULL);
+    ev_set_after_sleep(server.loop, after_sleep, NULL);
+    server.cron_timer = ev_timer_add(server.loop, 1, cron, NULL);
+    server.startup_memory = mem_used();
+    log_notice("respd %s (Redis %s compatible) pid=%d", RESPD_REAL_VERSION, RESPD_VERSION,
+               (int)server.pid);
+    log_notice("Running mode=standalone, port=%d.", server.bound_port);
+    log_notice("Ready to accept connections tcp");
+    return 0;
+}
+
+int server_prepare_shutdown(int flags)
+{
+    if ((flags & SHUTDOWN_SAVE) && !(flags & SHUTDOWN_FORCE)) {
+        /* respd persists only through the AOF; with it off there is nowhere
+         * to save, and SAVE must not pretend otherwise. */
+        if (!cfg.appendonly) {
+            log_warning("SHUTDOWN SAVE: no persistence is configured (appendonly no); use "
+                        "SHUTDOWN NOSAVE or FORCE");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void server_request_shutdown(int flags)
+{
+    log_warning("User requested shutdown...");
+    server.shutdown_flags = flags;
+    server.shutdown_asap = 1;
+}
+
+/* Gives every client one last non-blocking chance to receive its replies. */
+static void final_flush(void)
+{
+    client_flush_pending();
+}
+
+int server_run(void)
+{
+    ev_run(server.loop);
+    /* Orderly shutdown:
+     *   1. stop accepting new connections
+     *   2. write the replies clients are still owed
+     *   3. remove the pidfile and say goodbye */
+    close_listeners(server.listen_fds, server.nlisten);
+    server.nlisten = 0;
+    final_flush();
+    if (cfg.pidfile && cfg.pidfile[0])
+        unlink(cfg.pidfile);
+    if (cfg.unixsocket && cfg.unixsocket[0])
+        unlink(cfg.unixsocket);
+    log_warning("respd is now ready to exit, bye bye...");
+    return 0;
+}

@@ -1,0 +1,583 @@
+/* t_server: server commands: INFO, CONFIG, TIME, LASTSAVE, SHUTDOWN, DEBUG.
+ * INFO field names and formats follow Redis 7.0 so that monitoring tools
+ * (redis-cli --stat, exporters) read respd unchanged.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "command.h"
+#include "commands.h"
+#include "config.h"
+#include "db.h"
+#include "ev.h"
+#include "log.h"
+#include "mem.h"
+#include "server.h"
+#include "util.h"
+
+/* A growable text buffer for INFO. */
+typedef struct text {
+    char *buf;
+    size_t len, cap;
+} text;
+
+static void text_addf(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void text_addf(text *t, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        size_t room = t->cap - t->len;
+        int n = vsnprintf(t->buf ? t->buf + t->len : NULL, room, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return;
+        if ((size_t)n < room) {
+            t->len += (size_t)n;
+            return;
+        }
+        t->cap = (t->cap + (size_t)n + 1) * 2;
+        t->buf = mem_realloc(t->buf, t->cap);
+    }
+}
+
+static void line_cb(const char *line, void *ctx)
+{
+    text_addf(ctx, "%s\r\n", line);
+}
+
+static void human_bytes(char *buf, size_t size, double n)
+{
+    static const char units[] = "BKMGTPE";
+    int u = 0;
+    while (n >= 1024 && u < 6) {
+        n /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, size, "%.0fB", n);
+    else
+        snprintf(buf, size, "%.2f%c", n, units[u]);
+}
+
+static size_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, resident = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static void info_server(text *t)
+{
+    struct utsname u;
+    uname(&u);
+    long long now_us = ev_wall_us();
+    long long uptime = (ev_mono_ms() - server.start_mono_ms) / 1000;
+    text_addf(t,
+              "# Server\r\n"
+              "redis_version:%s\r\n"
+              "respd_version:%s\r\n"
+              "redis_git_sha1:00000000\r\n"
+              "redis_git_dirty:0\r\n"
+              "redis_build_id:0\r\n"
+              "redis_mode:standalone\r\n"
+              "os:%s %s %s\r\n"
+              "arch_bits:%d\r\n"
+              "monotonic_clock:POSIX clock_gettime\r\n"
+              "multiplexing_api:epoll\r\n"
+              "atomicvar_api:none\r\n"
+              "gcc_version:%d.%d.%d\r\n"
+              "process_id:%d\r\n"
+              "process_supervised:%s\r\n"
+              "run_id:%s\r\n"
+              "tcp_port:%d\r\n"
+              "server_time_usec:%lld\r\n"
+              "uptime_in_seconds:%lld\r\n"
+              "uptime_in_days:%lld\r\n"
+              "hz:%d\r\n"
+              "configured_hz:%d\r\n"
+              "lru_clock:%u\r\n"
+              "executable:%s\r\n"
+              "config_file:%s\r\n"
+              "io_threads_active:0\r\n",
+              RESPD_VERSION, RESPD_REAL_VERSION, u.sysname, u.release, u.machine,
+              (int)(sizeof(void *) * 8),
+#ifdef __GNUC__
+              __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__,
+#else
+              0, 0, 0,
+#endif
+              (int)server.pid, cfg.supervised == SUPERVISED_SYSTEMD ? "systemd" : "no",
+              server.run_id, server.bound_port, now_us, uptime, uptime / 86400, cfg.hz, cfg.hz,
+              server.lruclock, server.executable ? server.executable : "",
+              server.config_file ? server.config_file : "");
+}
+
+static void info_clients(text *t)
+{
+    text_addf(t,
+              "# Clients\r\n"
+              "connected_clients:%zu\r\n"
+              "cluster_connections:0\r\n"
+              "maxclients:%d\r\n"
+              "client_recent_max_input_buffer:%zu\r\n"
+              "client_recent_max_output_buffer:%zu\r\n"
+              "blocked_clients:0\r\n"
+              "tracking_clients:0\r\n"
+              "clients_in_timeout_table:0\r\n",
+              client_count(), cfg.maxclients, server.recent_max_input, server.recent_max_output);
+}
+
+static void info_memory(text *t)
+{
+    size_t used = mem_used();
+    size_t rss = rss_bytes();
+    if (used > server.peak_memory)
+        server.peak_memory = used;
+    char h_used[32], h_rss[32], h_peak[32], h_total[32];
+    human_bytes(h_used, sizeof(h_used), (double)used);
+    human_bytes(h_rss, sizeof(h_rss), (double)rss);
+    human_bytes(h_peak, sizeof(h_peak), (double)server.peak_memory);
+    long long total = (long long)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
+    human_bytes(h_total, sizeof(h_total), (double)total);
+    size_t overhead = server.startup_memory;
+    size_t dataset = used > overhead ? used - overhead : 0;
+    text_addf(t,
+              "# Memory\r\n"
+              "used_memory:%zu\r\n"
+              "used_memory_human:%s\r\n"
+              "used_memory_rss:%zu\r\n"
+              "used_memory_rss_human:%s\r\n"
+              "used_memory_peak:%zu\r\n"
+              "used_memory_peak_human:%s\r\n"
+              "used_memory_peak_perc:%.2f%%\r\n"
+              "used_memory_overhead:%zu\r\n"
+              "used_memory_startup:%zu\r\n"
+              "used_memory_dataset:%zu\r\n"
+              "used_memory_dataset_perc:%.2f%%\r\n"
+              "total_system_memory:%lld\r\n"
+              "total_system_memory_human:%s\r\n"
+              "used_memory_lua:0\r\n"
+              "used_memory_scripts:0\r\n"
+              "number_of_cached_scripts:0\r\n"
+              "number_of_functions:0\r\n"
+              "number_of_libraries:0\r\n"
+              "maxmemory:0\r\n"
+              "maxmemory_human:0B\r\n"
+              "maxmemory_policy:noeviction\r\n"
+              "mem_fragmentation_ratio:%.2f\r\n"
+              "mem_fragmentation_bytes:%lld\r\n"
+              "mem_allocator:libc\r\n"
+              "lazyfree_pending_objects:0\r\n"
+              "lazyfreed_objects:0\r\n",
+              used, h_used, rss, h_rss, server.peak_memory, h_peak,
+              server.peak_memory ? 100.0 * (double)used / (double)server.peak_memory : 0.0,
+              overhead, server.startup_memory, dataset,
+              used ? 100.0 * (double)dataset / (double)used : 0.0, total, h_total,
+              used ? (double)rss / (double)used : 0.0, (long long)rss - (long long)used);
+}
+
+static void info_persistence(text *t)
+{
+    text_addf(t,
+              "# Persistence\r\n"
+              "loading:%d\r\n"
+              "async_loading:0\r\n"
+              "rdb_changes_since_last_save:%lld\r\n"
+              "rdb_bgsave_in_progress:0\r\n"
+              "rdb_last_save_time:%lld\r\n"
+              "rdb_last_bgsave_status:ok\r\n"
+              "rdb_saves:0\r\n"
+              "aof_enabled:%d\r\n"
+              "aof_rewrite_in_progress:0\r\n"
+              "aof_rewrite_scheduled:0\r\n"
+              "aof_last_rewrite_time_sec:-1\r\n"
+              "aof_current_rewrite_time_sec:-1\r\n"
+              "aof_last_bgrewrite_status:ok\r\n"
+              "aof_rewrites:0\r\n"
+              "aof_last_write_status:ok\r\n",
+              server.loading, server.dirty, server.start_ms / 1000, cfg.appendonly);
+}
+
+static void info_stats(text *t)
+{
+    server_stats *s = &server.stats;
+    text_addf(t,
+              "# Stats\r\n"
+              "total_connections_received:%lld\r\n"
+              "total_commands_processed:%lld\r\n"
+              "instantaneous_ops_per_sec:%lld\r\n"
+              "total_net_input_bytes:%lld\r\n"
+              "total_net_output_bytes:%lld\r\n"
+              "instantaneous_input_kbps:%.2f\r\n"
+              "instantaneous_output_kbps:%.2f\r\n"
+              "rejected_connections:%lld\r\n"
+              "sync_full:0\r\n"
+              "sync_partial_ok:0\r\n"
+              "sync_partial_err:0\r\n"
+              "expired_keys:%lld\r\n"
+              "expired_stale_perc:0.00\r\n"
+              "expired_time_cap_reached_count:0\r\n"
+              "evicted_keys:0\r\n"
+              "evicted_clients:0\r\n"
+              "keyspace_hits:%lld\r\n"
+              "keyspace_misses:%lld\r\n"
+              "pubsub_channels:0\r\n"
+              "pubsub_patterns:0\r\n"
+              "latest_fork_usec:0\r\n"
+              "total_forks:0\r\n"
+              "unexpected_error_replies:%lld\r\n"
+              "total_error_replies:%lld\r\n"
+              "total_reads_processed:%lld\r\n"
+              "total_writes_processed:%lld\r\n"
+              "client_query_buffer_limit_disconnections:%lld\r\n"
+              "client_output_buffer_limit_disconnections:%lld\r\n",
+              s->total_connections, s->total_commands, server_instant_ops(),
+              s->net_input_bytes, s->net_output_bytes, server_instant_kbps(0),
+              server_instant_kbps(1), s->rejected_connections, s->expired_keys, s->keyspace_hits,
+              s->keyspace_misses, s->unexpected_error_replies, s->total_error_replies,
+              s->total_reads, s->total_writes, s->client_query_buffer_limit_disconnections,
+              s->client_output_buffer_limit_disconnections);
+}
+
+static void info_replication(text *t)
+{
+    text_addf(t,
+              "# Replication\r\n"
+              "role:master\r\n"
+              "connected_slaves:0\r\n"
+              "master_failover_state:no-failover\r\n"
+              "master_replid:%s\r\n"
+              "master_replid2:0000000000000000000000000000000000000000\r\n"
+              "master_repl_offset:0\r\n"
+              "second_repl_offset:-1\r\n"
+              "repl_backlog_active:0\r\n"
+              "repl_backlog_size:0\r\n"
+              "repl_backlog_first_byte_offset:0\r\n"
+              "repl_backlog_histlen:0\r\n",
+              server.run_id);
+}
+
+static void info_cpu(text *t)
+{
+    struct rusage self, children;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &children);
+#define TV(tv) ((double)(tv).tv_sec + (double)(tv).tv_usec / 1e6)
+    text_addf(t,
+              "# CPU\r\n"
+              "used_cpu_sys:%.6f\r\n"
+              "used_cpu_user:%.6f\r\n"
+              "used_cpu_sys_children:%.6f\r\n"
+              "used_cpu_user_children:%.6f\r\n"
+              "used_cpu_sys_main_thread:%.6f\r\n"
+              "used_cpu_user_main_thread:%.6f\r\n",
+              TV(self.ru_stime), TV(self.ru_utime), TV(children.ru_stime),
+              TV(children.ru_utime), TV(self.ru_stime), TV(self.ru_utime));
+#undef TV
+}
+
+static void info_keyspace(text *t)
+{
+    text_addf(t, "# Keyspace\r\n");
+    for (int i = 0; i < server.ndbs; i++) {
+        db *d = &server.dbs[i];
+        if (db_size(d) == 0)
+            continue;
+        text_addf(t, "db%d:keys=%zu,expires=%zu,avg_ttl=%lld\r\n", i, db_size(d),
+                  db_expires_count(d), db_expires_count(d) ? d->avg_ttl : 0);
+    }
+}
+
+typedef struct section {
+    const char *name;
+    void (*fn)(text *t);
+    int in_default;
+} section;
+
+static void info_commandstats(text *t)
+{
+    text_addf(t, "# Commandstats\r\n");
+    cmd_info_commandstats(line_cb, t);
+}
+
+static void info_errorstats(text *t)
+{
+    text_addf(t, "# Errorstats\r\n");
+    cmd_info_errorstats(line_cb, t);
+}
+
+static void info_modules(text *t)
+{
+    text_addf(t, "# Modules\r\n");
+}
+
+static void info_cluster(text *t)
+{
+    text_addf(t, "# Cluster\r\ncluster_enabled:0\r\n");
+}
+
+static const section sections[] = {
+    {"server", info_server, 1},           {"clients", info_clients, 1},
+    {"memory", info_memory, 1},           {"persistence", info_persistence, 1},
+    {"stats", info_stats, 1},             {"replication", info_replication, 1},
+    {"cpu", info_cpu, 1},                 {"modules", info_modules, 1},
+    {"commandstats", info_commandstats, 0}, {"errorstats", info_errorstats, 1},
+    {"cluster", info_cluster, 1},         {"keyspace", info_keyspace, 1},
+};
+#define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
+
+void cmd_info(client *c)
+{
+    int want[NSECTIONS] = {0};
+    if (c->argc == 1) {
+        for (size_t i = 0; i < NSECTIONS; i++)
+            want[i] = sections[i].in_default;
+    }
+    for (int a = 1; a < c->argc; a++) {
+        if (cmd_arg_is(c, a, "all") || cmd_arg_is(c, a, "everything")) {
+            for (size_t i = 0; i < NSECTIONS; i++)
+                want[i] = sections[i].in_default || cmd_arg_is(c, a, "everything") ||
+                          strcmp(sections[i].name, "commandstats") == 0;
+        } else if (cmd_arg_is(c, a, "default")) {
+            for (size_t i = 0; i < NSECTIONS; i++)
+                want[i] |= sections[i].in_default;
+        } else {
+            for (size_t i = 0; i < NSECTIONS; i++)
+                if (cmd_arg_is(c, a, sections[i].name))
+                    want[i] = 1;
+        }
+    }
+    text t = {0};
+    for (size_t i = 0; i < NSECTIONS; i++) {
+        if (!want[i])
+            continue;
+        if (t.len)
+            text_addf(&t, "\r\n");
+        sections[i].fn(&t);
+    }
+    reply_verbatim(client_reply_buf(c), t.buf ? t.buf : "", t.len, "txt");
+    mem_free(t.buf);
+}
+
+/* ---- CONFIG -------------------------------------------------------------- */
+
+typedef struct get_ctx {
+    reply_buf *rb;
+    long long n;
+    const char **seen;
+    int nseen, capseen;
+} get_ctx;
+
+static void config_get_cb(const char *name, const char *value, void *arg)
+{
+    get_ctx *g = arg;
+    for (int i = 0; i < g->nseen; i++)
+        if (g->seen[i] == name)
+            return;
+    if (g->nseen == g->capseen) {
+        g->capseen = g->capseen ? g->capseen * 2 : 32;
+        g->seen = mem_realloc(g->seen, sizeof(*g->seen) * (size_t)g->capseen);
+    }
+    g->seen[g->nseen++] = name;
+    reply_bulk_cstr(g->rb, name);
+    reply_bulk_cstr(g->rb, value);
+    g->n++;
+}
+
+void cmd_config_get(client *c)
+{
+    get_ctx g = {.rb = client_reply_buf(c)};
+    size_t off = reply_defer(g.rb);
+    for (int i = 2; i < c->argc; i++)
+        config_get(c->argv[i], c->argvlen[i], config_get_cb, &g);
+    reply_defer_set(g.rb, off, '%', g.n);
+    mem_free(g.seen);
+}
+
+void cmd_config_set(client *c)
+{
+    /* A name without its value: Redis 7.0 calls this a syntax error (the
+     * table's arity has already refused fewer than one pair). */
+    if ((c->argc - 2) % 2 != 0) {
+        client_add_error(c, ERR_SYNTAX);
+        return;
+    }
+    int n = (c->argc - 2) / 2;
+    char **names = mem_alloc(sizeof(char *) * (size_t)n);
+    char **values = mem_alloc(sizeof(char *) * (size_t)n);
+    size_t *nl = mem_alloc(sizeof(size_t) * (size_t)n);
+    size_t *vl = mem_alloc(sizeof(size_t) * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        names[i] = c->argv[2 + 2 * i];
+        nl[i] = c->argvlen[2 + 2 * i];
+        values[i] = c->argv[3 + 2 * i];
+        vl[i] = c->argvlen[3 + 2 * i];
+    }
+    char err[512];
+    if (config_set_pairs(n, names, nl, values, vl, err, sizeof(err)) < 0)
+        client_add_error(c, err);
+    else
+        reply_ok(client_reply_buf(c));
+    mem_free(vl);
+    mem_free(nl);
+    mem_free(values);
+    mem_free(names);
+}
+
+void cmd_config_resetstat(client *c)
+{
+    server_reset_stats();
+    cmd_reset_stats();
+    reply_ok(client_reply_buf(c));
+}
+
+void cmd_config_help(client *c)
+{
+    static const char *const lines[] = {
+        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        NULL,
+    };
+    cmd_reply_help(c, lines);
+}
+
+/* ---- TIME, LASTSAVE, SHUTDOWN, DEBUG -------------------------------------- */
+
+void cmd_time(client *c)
+{
+    long long us = ev_wall_us();
+    reply_buf *rb = client_reply_buf(c);
+    reply_array(rb, 2);
+    reply_bulk_ll(rb, us / 1000000);
+    reply_bulk_ll(rb, us % 1000000);
+}
+
+void cmd_lastsave(client *c)
+{
+    reply_int(client_reply_buf(c), server.last_save_ms / 1000);
+}
+
+void cmd_shutdown(client *c)
+{
+    /* Parsed as Redis 7.0 does: options may repeat, and only the
+     * combinations below are illegal. */
+    int flags = 0, abort = 0;
+    for (int i = 1; i < c->argc; i++) {
+        if (cmd_arg_is(c, i, "nosave"))
+            flags |= SHUTDOWN_NOSAVE;
+        else if (cmd_arg_is(c, i, "save"))
+            flags |= SHUTDOWN_SAVE;
+        else if (cmd_arg_is(c, i, "now"))
+            flags |= SHUTDOWN_NOW;
+        else if (cmd_arg_is(c, i, "force"))
+            flags |= SHUTDOWN_FORCE;
+        else if (cmd_arg_is(c, i, "abort"))
+            abort = 1;
+        else {
+            client_add_error(c, ERR_SYNTAX);
+            return;
+        }
+    }
+    if ((abort && flags) || ((flags & SHUTDOWN_NOSAVE) && (flags & SHUTDOWN_SAVE))) {
+        client_add_error(c, ERR_SYNTAX);
+        return;
+    }
+    if (abort) {
+        /* A shutdown here never waits for replicas, so none is ever in
+         * progress when a command can run. */
+        client_add_error(c, "ERR No shutdown in progress.");
+        return;
+    }
+    if (server_prepare_shutdown(flags) < 0) {
+        client_add_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
+        return;
+    }
+    /* No reply: the connection closes when the server exits, as in Redis. */
+    server_request_shutdown(flags);
+}
+
+/* Redis's reply to a subcommand it does not know or that has the wrong
+ * number of arguments: the subcommand as typed, the command upper-cased. */
+static void subcommand_syntax_error(client *c)
+{
+    char cmd[32];
+    size_t n = c->argvlen[0] < sizeof(cmd) - 1 ? c->argvlen[0] : sizeof(cmd) - 1;
+    for (size_t i = 0; i < n; i++)
+        cmd[i] = (char)toupper((unsigned char)c->argv[0][i]);
+    cmd[n] = '\0';
+    client_add_errorf(c,
+                      "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try %s "
+                      "HELP.",
+                      (int)(c->argvlen[1] < 128 ? c->argvlen[1] : 128), c->argv[1], cmd);
+}
+
+/* The argument as a C string, for the lenient libc parsers Redis uses in
+ * DEBUG (strtod, atoi). Caller frees it with mem_free. */
+static char *arg_cstr(client *c, int argi)
+{
+    return mem_strndup(c->argv[argi], c->argvlen[argi]);
+}
+
+void cmd_debug(client *c)
+{
+    /* Arguments are read as Redis's debugCommand reads them: strtod and
+     * atoi, which accept anything and read garbage as 0. */
+    if (cmd_arg_is(c, 1, "sleep") && c->argc == 3) {
+        char *arg = arg_cstr(c, 2);
+        double secs = strtod(arg, NULL);
+        mem_free(arg);
+        /* Clamped so that the conversion cannot overflow; NaN and
+         * negative times do not sleep. */
+        long long us = secs > 9e12 ? 9000000000000000000LL
+                       : secs > 0  ? (long long)(secs * 1000000)
+                                   : 0;
+        struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        reply_ok(client_reply_buf(c));
+    } else if (cmd_arg_is(c, 1, "log") && c->argc == 3) {
+        log_warning("DEBUG LOG: %.*s", (int)c->argvlen[2], c->argv[2]);
+        reply_ok(client_reply_buf(c));
+    } else if (cmd_arg_is(c, 1, "set-active-expire") && c->argc == 3) {
+        char *arg = arg_cstr(c, 2);
+        server.active_expire_enabled = atoi(arg) != 0;
+        mem_free(arg);
+        reply_ok(client_reply_buf(c));
+    } else if (cmd_arg_is(c, 1, "help") && c->argc == 2) {
+        static const char *const lines[] = {
+            "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "LOG <message>",
+            "    Write <message> to the server log.",
+            "SET-ACTIVE-EXPIRE <0|1>",
+            "    Setting it to 0 disables expiring keys in background when they are not",
+            "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+            "    default.",
+            "SLEEP <seconds>",
+            "    Stop the server for <seconds>. Decimals allowed.",
+            NULL,
+        };
+        cmd_reply_help(c, lines);
+    } else {
+        subcommand_syntax_error(c);
+    }
+}

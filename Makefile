@@ -8,7 +8,7 @@ OPT     ?= -O2
 CFLAGS  ?=
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 BASEFLAGS := -std=gnu11 $(OPT) -g $(WARN) -Iinclude -D_GNU_SOURCE -MMD -MP
-LDLIBS  := -lm
+LDLIBS  := -lm -pthread
 BUILD   ?= build
 
 SRC     := $(wildcard src/*.c)

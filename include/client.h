@@ -33,6 +33,7 @@ enum {
     CLIENT_FAKE = 1 << 6,              /* no socket (AOF loading, fuzzing) */
     CLIENT_UNIX = 1 << 7,              /* connected over a unix socket */
     CLIENT_WAIT_WRITABLE = 1 << 8,     /* EPOLLOUT registered */
+    CLIENT_PROPAGATED = 1 << 9,        /* the handler fed the AOF itself */
 };
 
 typedef struct client {

@@ -45,6 +45,10 @@ typedef struct cmd_def {
     int flags;
     int first_key, last_key, key_step;
     const char *acl;       /* ACL categories, space separated, without '@' */
+    /* Documentation, as Redis's command docs give it. respd does not serve
+     * COMMAND DOCS (it has no argument trees; without the subcommand,
+     * redis-cli falls back to its built-in hints), but keeps these for
+     * COMMAND LIST filters and future use. */
     const char *group;     /* documentation group: string, generic ... */
     const char *since;
     const char *summary;
@@ -60,6 +64,10 @@ void cmd_init(void);
 const cmd_def *cmd_lookup(char **argv, size_t *argvlen, int argc);
 /* Looks up and runs the client's current request (c->argc, c->argv). */
 void cmd_execute(client *c);
+/* Appends a command to the AOF in place of the one being executed (for
+ * commands whose effect depends on time or randomness, e.g. EXPIRE becomes
+ * PEXPIREAT). May be called several times; the original is then not fed. */
+void cmd_propagate(client *c, int argc, char **argv, const size_t *argvlen);
 /* Resets all call counters (CONFIG RESETSTAT). */
 void cmd_reset_stats(void);
 /* Counts an error reply by its prefix for errorstats. */

@@ -118,6 +118,9 @@ void cmd_shutdown(client *c);
 void cmd_debug(client *c);
 void cmd_lastsave(client *c);
 
+/* persistence */
+void cmd_bgrewriteaof(client *c);
+
 /* scripting: respd has no script engine */
 void cmd_eval(client *c);
 void cmd_evalsha(client *c);
@@ -134,7 +137,6 @@ void cmd_command_count(client *c);
 void cmd_command_info(client *c);
 void cmd_command_list(client *c);
 void cmd_command_getkeys(client *c);
-void cmd_command_docs(client *c);
 void cmd_command_help(client *c);
 
 /* Replies with a HELP array: the header line, then lines (NULL-terminated). */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "aof.h"
 #include "commands.h"
 #include "config.h"
 #include "db.h"
@@ -74,7 +75,6 @@ static cmd_def command_subs[] = {
     C("command|info", cmd_command_info, -2, LD | ST, 0, 0, 0, "slow connection", "server", "2.8.13", "Returns information about one, multiple or all commands.", "O(N) where N is the number of commands to look up"),
     C("command|list", cmd_command_list, -2, LD | ST, 0, 0, 0, "slow connection", "server", "7.0.0", "Returns a list of command names.", "O(N) where N is the total number of Redis commands"),
     C("command|getkeys", cmd_command_getkeys, -3, LD | ST, 0, 0, 0, "slow connection", "server", "2.8.13", "Extracts the key names from an arbitrary command.", "O(N) where N is the number of arguments to the command"),
-    C("command|docs", cmd_command_docs, -2, LD | ST, 0, 0, 0, "slow connection", "server", "7.0.0", "Returns documentary information about one, multiple or all commands.", "O(N) where N is the number of commands to look up"),
     C("command|help", cmd_command_help, 2, LD | ST, 0, 0, 0, "slow connection", "server", "5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
     END,
 };
@@ -159,6 +159,7 @@ static cmd_def table[] = {
     C("time", cmd_time, 1, LD | ST | F, 0, 0, 0, "fast", "server", "2.6.0", "Returns the server time.", "O(1)"),
     C("lastsave", cmd_lastsave, 1, LD | ST | F, 0, 0, 0, "admin fast dangerous", "server", "1.0.0", "Returns the Unix timestamp of the last successful save to disk.", "O(1)"),
     C("shutdown", cmd_shutdown, -1, A | NS | LD | ST, 0, 0, 0, "admin slow dangerous", "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"),
+    C("bgrewriteaof", cmd_bgrewriteaof, 1, A | NS, 0, 0, 0, "admin slow dangerous", "server", "1.0.0", "Asynchronously rewrites the append-only file to disk.", "O(1)"),
     C("debug", cmd_debug, -2, A | NS | LD | ST, 0, 0, 0, "admin slow dangerous", "server", "1.0.0", "A container for debugging commands.", "Depends on subcommand."),
     /* scripting */
     C("eval", cmd_eval, -3, NS | ST, 0, 0, 0, "slow scripting", "scripting", "2.6.0", "Executes a server-side Lua script.", "Depends on the script that is executed."),
@@ -394,8 +395,16 @@ void cmd_execute(client *c)
         reject(c, d, ERR_NOAUTH);
         return;
     }
+    if ((d->flags & CMD_WRITE) && aof_write_error()) {
+        aof_info ai;
+        aof_get_info(&ai);
+        reject(c, d, "MISCONF Errors writing to the AOF file: %s", strerror(ai.last_write_errno));
+        return;
+    }
     c->cmd = d;
     c->lastcmd = d;
+    long long dirty_before = server.dirty;
+    c->flags &= ~CLIENT_PROPAGATED;
     size_t reply_mark = c->out.len;
     int skip = (c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP)) != 0;
     errors_in_command = 0;
@@ -406,6 +415,11 @@ void cmd_execute(client *c)
     d->usec += dur;
     if (errors_in_command)
         d->failed_calls++;
+    /* A command that changed the dataset goes to the AOF as it came,
+     * unless its handler already fed a deterministic form of it. */
+    if (server.dirty != dirty_before && !(c->flags & CLIENT_PROPAGATED))
+        aof_feed(c->db->id, c->argc, c->argv, c->argvlen);
+    c->flags &= ~CLIENT_PROPAGATED;
     server.stats.total_commands++;
     c->commands++;
     c->cmd = NULL;
@@ -447,6 +461,12 @@ obj *cmd_lookup_write(client *c, const char *key, size_t klen)
 obj *cmd_lookup_notouch(client *c, const char *key, size_t klen)
 {
     return db_lookup(c->db, key, klen);
+}
+
+void cmd_propagate(client *c, int argc, char **argv, const size_t *argvlen)
+{
+    aof_feed(c->db->id, argc, argv, argvlen);
+    c->flags |= CLIENT_PROPAGATED;
 }
 
 void cmd_dirty(client *c, long long n)
@@ -703,54 +723,6 @@ void cmd_command_getkeys(client *c)
     reply_defer_set(rb, off, '*', n);
 }
 
-static void reply_docs(reply_buf *rb, const cmd_def *d)
-{
-    int nsub = 0;
-    for (const cmd_def *s = d->subcmds; s && s->name; s++)
-        nsub++;
-    reply_map(rb, nsub ? 5 : 4);
-    reply_bulk_cstr(rb, "summary");
-    reply_bulk_cstr(rb, d->summary);
-    reply_bulk_cstr(rb, "since");
-    reply_bulk_cstr(rb, d->since);
-    reply_bulk_cstr(rb, "group");
-    reply_bulk_cstr(rb, d->group);
-    reply_bulk_cstr(rb, "complexity");
-    reply_bulk_cstr(rb, d->complexity);
-    if (nsub) {
-        reply_bulk_cstr(rb, "subcommands");
-        reply_map(rb, nsub);
-        for (const cmd_def *s = d->subcmds; s->name; s++) {
-            reply_bulk_cstr(rb, s->name);
-            reply_docs(rb, s);
-        }
-    }
-}
-
-void cmd_command_docs(client *c)
-{
-    reply_buf *rb = client_reply_buf(c);
-    if (c->argc == 2) {
-        reply_map(rb, (long long)NCMDS);
-        for (size_t i = 0; i < NCMDS; i++) {
-            reply_bulk_cstr(rb, table[i].name);
-            reply_docs(rb, &table[i]);
-        }
-        return;
-    }
-    size_t off = reply_defer(rb);
-    long long n = 0;
-    for (int i = 2; i < c->argc; i++) {
-        const cmd_def *d = find_name(NULL, c->argv[i], c->argvlen[i]);
-        if (!d)
-            continue;
-        reply_bulk_cstr(rb, d->name);
-        reply_docs(rb, d);
-        n++;
-    }
-    reply_defer_set(rb, off, '%', n);
-}
-
 void cmd_command_help(client *c)
 {
     static const char *const lines[] = {
@@ -763,10 +735,6 @@ void cmd_command_help(client *c)
         "    Return a list of all commands in this Redis server.",
         "INFO [<command-name> ...]",
         "    Return details about multiple Redis commands.",
-        "    If no command names are given, documentation details for all",
-        "    commands are returned.",
-        "DOCS [<command-name> ...]",
-        "    Return documentation details about multiple Redis commands.",
         "    If no command names are given, documentation details for all",
         "    commands are returned.",
         "GETKEYS <full-command>",

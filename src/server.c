@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aof.h"
 #include "client.h"
 #include "command.h"
 #include "config.h"
@@ -278,6 +279,7 @@ static long long cron(ev_loop *loop, long long id, void *data)
     for (int i = 0; i < server.ndbs; i++)
         db_rehash(&server.dbs[i], 1);
     close_idle_clients();
+    aof_cron();
     sample_stats();
     size_t used = mem_used();
     if (used > server.peak_memory)
@@ -294,9 +296,10 @@ static long long cron(ev_loop *loop, long long id, void *data)
 
 static void on_expired(db *d, const char *key, size_t klen)
 {
-    (void)d;
-    (void)key;
-    (void)klen;
+    /* The AOF must not depend on time: an expiry is written as a DEL. */
+    char *argv[2] = {"DEL", (char *)key};
+    size_t argvlen[2] = {3, klen};
+    aof_feed(d->id, 2, argv, argvlen);
     server.stats.expired_keys++;
 }
 
@@ -309,6 +312,10 @@ static void before_sleep(ev_loop *loop, void *data)
         server.shutdown_asap = 1;
     }
     client_free_closed();
+    /* The AOF is written (and for appendfsync always, fsynced) before any
+     * reply of this tick leaves, so no client sees OK for a write that is
+     * not in the file. */
+    aof_before_sleep();
     client_flush_pending();
     client_free_closed();
     if (server.shutdown_asap)
@@ -470,12 +477,15 @@ int server_start(char *err, size_t errlen)
     server_update_time();
     server_reset_stats();
 
+    if (aof_start(err, errlen) < 0)
+        return -1;
     if (open_listeners(&server.listen_fds, &server.nlisten, &server.bound_port, err, errlen) < 0)
         return -1;
     config_set_apply_hook("port", server_rebind);
     config_set_apply_hook("bind", server_rebind);
     config_set_apply_hook("maxclients", apply_maxclients);
     config_set_apply_hook("loglevel", apply_loglevel);
+    config_set_apply_hook("appendonly", aof_apply_appendonly);
 
     install_signals();
     write_pidfile();
@@ -492,6 +502,10 @@ int server_start(char *err, size_t errlen)
 
 int server_prepare_shutdown(int flags)
 {
+    if (!(flags & SHUTDOWN_FORCE) && !(flags & SHUTDOWN_NOSAVE) && aof_write_error()) {
+        log_warning("Error trying to flush the AOF before shutdown; refusing to exit");
+        return -1;
+    }
     if ((flags & SHUTDOWN_SAVE) && !(flags & SHUTDOWN_FORCE)) {
         /* respd persists only through the AOF; with it off there is nowhere
          * to save, and SAVE must not pretend otherwise. */
@@ -526,11 +540,16 @@ int server_run(void)
      *   3. remove the pidfile and say goodbye */
     close_listeners(server.listen_fds, server.nlisten);
     server.nlisten = 0;
+    int rc = 0;
+    if (aof_shutdown() < 0) {
+        log_warning("Could not make the AOF durable at shutdown");
+        rc = 1;
+    }
     final_flush();
     if (cfg.pidfile && cfg.pidfile[0])
         unlink(cfg.pidfile);
     if (cfg.unixsocket && cfg.unixsocket[0])
         unlink(cfg.unixsocket);
     log_warning("respd is now ready to exit, bye bye...");
-    return 0;
+    return rc;
 }

@@ -36,11 +36,10 @@ void cmd_quit(client *c)
     c->flags |= CLIENT_CLOSE_AFTER_REPLY;
 }
 
-/* Parses a database index the way Redis's getIntFromObjectOrReply does:
+/* Parses an int argument the way Redis's getIntFromObjectOrReply does:
  * with msg NULL, a non-integer gets ERR_NOT_INT and an integer outside the
- * range of int gets Redis's range error; with msg set, both get msg. An
- * index that fits an int but names no database gets ERR_DB_RANGE. */
-static int db_arg_or_reply(client *c, int argi, int *id, const char *msg)
+ * range of int gets Redis's range error; with msg set, both get msg. */
+static int int_arg_or_reply(client *c, int argi, int *out, const char *msg)
 {
     long long v;
     if (!util_str2ll(c->argv[argi], c->argvlen[argi], &v)) {
@@ -52,29 +51,39 @@ static int db_arg_or_reply(client *c, int argi, int *id, const char *msg)
                                               "-2147483648 and 2147483647");
         return -1;
     }
-    if (v < 0 || v >= server.ndbs) {
-        client_add_error(c, ERR_DB_RANGE);
-        return -1;
-    }
-    *id = (int)v;
+    *out = (int)v;
     return 0;
+}
+
+static int db_exists(int id)
+{
+    return id >= 0 && id < server.ndbs;
 }
 
 void cmd_select(client *c)
 {
     int id;
-    if (db_arg_or_reply(c, 1, &id, NULL) < 0)
+    if (int_arg_or_reply(c, 1, &id, NULL) < 0)
         return;
+    if (!db_exists(id)) {
+        client_add_error(c, ERR_DB_RANGE);
+        return;
+    }
     c->db = &server.dbs[id];
     reply_ok(client_reply_buf(c));
 }
 
 void cmd_swapdb(client *c)
 {
+    /* Both indexes are parsed before either is checked, as in Redis. */
     int a, b;
-    if (db_arg_or_reply(c, 1, &a, "ERR invalid first DB index") < 0 ||
-        db_arg_or_reply(c, 2, &b, "ERR invalid second DB index") < 0)
+    if (int_arg_or_reply(c, 1, &a, "ERR invalid first DB index") < 0 ||
+        int_arg_or_reply(c, 2, &b, "ERR invalid second DB index") < 0)
         return;
+    if (!db_exists(a) || !db_exists(b)) {
+        client_add_error(c, ERR_DB_RANGE);
+        return;
+    }
     if (a != b) {
         /* Swap the contents, keep the ids: clients stay on their index. */
         db tmp = server.dbs[a];
@@ -143,11 +152,13 @@ static int valid_name(const char *s, size_t n)
     return 1;
 }
 
+#define ERR_BAD_NAME                                                                               \
+    "ERR Client names cannot contain spaces, newlines or special characters."
+
 static int set_name_or_reply(client *c, const char *s, size_t n)
 {
     if (!valid_name(s, n)) {
-        client_add_error(c, "ERR Client names cannot contain spaces, newlines or special "
-                            "characters.");
+        client_add_error(c, ERR_BAD_NAME);
         return -1;
     }
     mem_free(c->name);
@@ -170,28 +181,28 @@ void cmd_hello(client *c)
             return;
         }
     }
-    int auth_i = -1, name_i = -1;
+    /* Redis 7.0 applies each option as it parses it: AUTH authenticates
+     * and SETNAME renames at once, so an error later in the line leaves
+     * what came before it in effect. */
     for (int j = next; j < c->argc; j++) {
         int more = c->argc - j - 1;
         if (cmd_arg_is(c, j, "auth") && more >= 2) {
-            auth_i = j + 1;
+            if (!check_credentials(c->argv[j + 1], c->argvlen[j + 1], c->argv[j + 2],
+                                   c->argvlen[j + 2])) {
+                client_add_error(c, ERR_WRONGPASS);
+                return;
+            }
+            c->authenticated = 1;
             j += 2;
         } else if (cmd_arg_is(c, j, "setname") && more >= 1) {
-            name_i = j + 1;
+            if (set_name_or_reply(c, c->argv[j + 1], c->argvlen[j + 1]) < 0)
+                return;
             j += 1;
         } else {
             client_add_errorf(c, "ERR Syntax error in HELLO option '%.*s'", (int)c->argvlen[j],
                               c->argv[j]);
             return;
         }
-    }
-    if (auth_i > 0) {
-        if (!check_credentials(c->argv[auth_i], c->argvlen[auth_i], c->argv[auth_i + 1],
-                               c->argvlen[auth_i + 1])) {
-            client_add_error(c, ERR_WRONGPASS);
-            return;
-        }
-        c->authenticated = 1;
     }
     if (!c->authenticated) {
         client_add_error(c, "NOAUTH HELLO must be called with the client already authenticated, "
@@ -200,8 +211,6 @@ void cmd_hello(client *c)
                             "same time");
         return;
     }
-    if (name_i > 0 && set_name_or_reply(c, c->argv[name_i], c->argvlen[name_i]) < 0)
-        return;
     if (ver)
         c->out.proto = (int)ver;
     reply_buf *rb = client_reply_buf(c);
@@ -409,7 +418,8 @@ void cmd_client_kill(client *c)
             laddr = c->argv[i + 1];
             llen = c->argvlen[i + 1];
         } else if (cmd_arg_is(c, i, "user")) {
-            if (!util_eq_nocase(c->argv[i + 1], c->argvlen[i + 1], "default")) {
+            /* User names are case-sensitive; "default" is the only user. */
+            if (c->argvlen[i + 1] != 7 || memcmp(c->argv[i + 1], "default", 7) != 0) {
                 client_add_errorf(c, "ERR No such user '%.*s'", (int)c->argvlen[i + 1],
                                   c->argv[i + 1]);
                 return;

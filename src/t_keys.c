@@ -16,6 +16,19 @@
 #include "server.h"
 #include "util.h"
 
+/* A lookup that counts a keyspace hit or miss but leaves the key's access
+ * time alone, as Redis's lookupKeyReadWithFlags(LOOKUP_NOTOUCH) does for
+ * EXISTS, TYPE, the TTL family and OBJECT. */
+static obj *lookup_read_notouch(client *c, const char *key, size_t klen)
+{
+    obj *o = cmd_lookup_notouch(c, key, klen);
+    if (o)
+        server.stats.keyspace_hits++;
+    else
+        server.stats.keyspace_misses++;
+    return o;
+}
+
 static void generic_del(client *c)
 {
     long long n = 0;
@@ -44,7 +57,7 @@ void cmd_exists(client *c)
 {
     long long n = 0;
     for (int i = 1; i < c->argc; i++)
-        if (cmd_lookup_notouch(c, c->argv[i], c->argvlen[i]))
+        if (lookup_read_notouch(c, c->argv[i], c->argvlen[i]))
             n++;
     reply_int(client_reply_buf(c), n);
 }
@@ -53,14 +66,14 @@ void cmd_touch(client *c)
 {
     long long n = 0;
     for (int i = 1; i < c->argc; i++)
-        if (cmd_lookup_write(c, c->argv[i], c->argvlen[i]))
+        if (cmd_lookup_read(c, c->argv[i], c->argvlen[i]))
             n++;
     reply_int(client_reply_buf(c), n);
 }
 
 void cmd_type(client *c)
 {
-    obj *o = cmd_lookup_notouch(c, c->argv[1], c->argvlen[1]);
+    obj *o = lookup_read_notouch(c, c->argv[1], c->argvlen[1]);
     reply_simple(client_reply_buf(c), o ? obj_type_name(o) : "none");
 }
 
@@ -371,7 +384,8 @@ void cmd_copy(client *c)
         client_add_error(c, "ERR source and destination objects are the same");
         return;
     }
-    obj *o = cmd_lookup_write(c, src, slen);
+    /* Redis reads the source as a read (counting a hit or miss). */
+    obj *o = cmd_lookup_read(c, src, slen);
     if (!o) {
         reply_int(client_reply_buf(c), 0);
         return;
@@ -389,6 +403,30 @@ void cmd_copy(client *c)
 }
 
 enum { EXP_NX = 1, EXP_XX = 2, EXP_GT = 4, EXP_LT = 8 };
+
+/* Feeds the AOF "PEXPIREAT key <when> [options]" in place of any EXPIRE
+ * family command, as Redis propagates them: the absolute time replays to the
+ * same expiry whenever the file is loaded. */
+static void propagate_pexpireat(client *c, long long when)
+{
+    char cmd[] = "PEXPIREAT", ms[24];
+    int mslen = util_ll2str(ms, when);
+    char **argv = mem_alloc(sizeof(char *) * (size_t)c->argc);
+    size_t *lens = mem_alloc(sizeof(size_t) * (size_t)c->argc);
+    argv[0] = cmd;
+    lens[0] = 9;
+    argv[1] = c->argv[1];
+    lens[1] = c->argvlen[1];
+    argv[2] = ms;
+    lens[2] = (size_t)mslen;
+    for (int i = 3; i < c->argc; i++) {
+        argv[i] = c->argv[i];
+        lens[i] = c->argvlen[i];
+    }
+    cmd_propagate(c, c->argc, argv, lens);
+    mem_free(lens);
+    mem_free(argv);
+}
 
 static void generic_expire(client *c, long long base, int unit_sec)
 {
@@ -443,10 +481,16 @@ static void generic_expire(client *c, long long base, int unit_sec)
         return;
     }
     if (when <= db_now() && !server.loading) {
-        /* Already in the past: the key goes now, as Redis does. */
+        /* Already in the past: the key goes now, as Redis does, and the
+         * AOF gets the DEL that replays to it. */
         db_delete(c->db, c->argv[1], c->argvlen[1]);
+        char del[] = "DEL";
+        char *argv[2] = {del, c->argv[1]};
+        size_t lens[2] = {3, c->argvlen[1]};
+        cmd_propagate(c, 2, argv, lens);
     } else {
         db_set_expire(c->db, o, when);
+        propagate_pexpireat(c, when);
     }
     cmd_dirty(c, 1);
     reply_int(client_reply_buf(c), 1);
@@ -474,7 +518,7 @@ void cmd_pexpireat(client *c)
 
 static void generic_ttl(client *c, int output_ms, int output_abs)
 {
-    obj *o = cmd_lookup_notouch(c, c->argv[1], c->argvlen[1]);
+    obj *o = lookup_read_notouch(c, c->argv[1], c->argvlen[1]);
     if (!o) {
         reply_int(client_reply_buf(c), -2);
         return;
@@ -524,7 +568,7 @@ void cmd_persist(client *c)
 
 static obj *object_lookup_or_reply(client *c)
 {
-    obj *o = cmd_lookup_notouch(c, c->argv[2], c->argvlen[2]);
+    obj *o = lookup_read_notouch(c, c->argv[2], c->argvlen[2]);
     if (!o)
         reply_null(client_reply_buf(c));
     return o;

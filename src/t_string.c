@@ -110,6 +110,44 @@ static int expire_from_flags_or_reply(client *c, int flags, int argi, long long 
                                (flags & (SET_EX | SET_PX)) != 0, when);
 }
 
+/* ---- AOF forms --------------------------------------------------------------
+ * Commands whose effect depends on the time they run are fed to the AOF in a
+ * form that replays to the same state whenever it is loaded, as Redis
+ * propagates them: a relative or absolute expire becomes SET ... PXAT or
+ * PEXPIREAT with the absolute unix ms, an expire already in the past becomes
+ * DEL, and INCRBYFLOAT becomes the SET of its result (so that replay does not
+ * depend on float formatting). The key and value slices are copied by the
+ * AOF before the handler returns. */
+
+static void propagate_set_pxat(client *c, const char *key, size_t klen, const char *val,
+                               size_t vlen, long long when)
+{
+    char set[] = "SET", pxat[] = "PXAT", ms[24];
+    int mslen = util_ll2str(ms, when);
+    char *argv[5] = {set, (char *)key, (char *)val, pxat, ms};
+    size_t lens[5] = {3, klen, vlen, 4, (size_t)mslen};
+    cmd_propagate(c, 5, argv, lens);
+}
+
+/* "<name> key", for DEL and PERSIST. */
+static void propagate_key_cmd(client *c, const char *name, const char *key, size_t klen)
+{
+    char cmd[16];
+    snprintf(cmd, sizeof(cmd), "%s", name);
+    char *argv[2] = {cmd, (char *)key};
+    size_t lens[2] = {strlen(cmd), klen};
+    cmd_propagate(c, 2, argv, lens);
+}
+
+static void propagate_pexpireat(client *c, const char *key, size_t klen, long long when)
+{
+    char cmd[] = "PEXPIREAT", ms[24];
+    int mslen = util_ll2str(ms, when);
+    char *argv[3] = {cmd, (char *)key, ms};
+    size_t lens[3] = {9, klen, (size_t)mslen};
+    cmd_propagate(c, 3, argv, lens);
+}
+
 /* Replies with a string entry's value, or WRONGTYPE. Returns -1 on WRONGTYPE. */
 static int reply_string_value(client *c, obj *o)
 {
@@ -132,7 +170,9 @@ static int reply_string_value(client *c, obj *o)
 static void generic_set(client *c, int flags, const char *key, size_t klen, const char *val,
                         size_t vlen, long long when, int reply_kind)
 {
-    obj *old = cmd_lookup_write(c, key, klen);
+    /* With GET, Redis reads the old value as GET would, counting a
+     * keyspace hit or miss; otherwise the lookup is a write's. */
+    obj *old = (flags & SET_GET) ? cmd_lookup_read(c, key, klen) : cmd_lookup_write(c, key, klen);
     if (flags & SET_GET) {
         if (reply_string_value(c, old) < 0)
             return;
@@ -152,6 +192,10 @@ static void generic_set(client *c, int flags, const char *key, size_t klen, cons
     obj_touch(o, server.lruclock);
     db_set(c->db, o);
     cmd_dirty(c, 1);
+    /* With KEEPTTL the expire is the old key's, and the command as given
+     * already replays to it. */
+    if (when != OBJ_NO_EXPIRE && !(flags & SET_KEEPTTL))
+        propagate_set_pxat(c, key, klen, val, vlen, when);
     if (flags & SET_GET)
         return;
     if (reply_kind == 1)
@@ -205,6 +249,7 @@ void cmd_getdel(client *c)
         return;
     db_delete(c->db, c->argv[1], c->argvlen[1]);
     cmd_dirty(c, 1);
+    propagate_key_cmd(c, "DEL", c->argv[1], c->argvlen[1]);
 }
 
 void cmd_getset(client *c)
@@ -228,13 +273,16 @@ void cmd_getex(client *c)
         if (when <= db_now()) {
             /* An expire in the past deletes the key, as Redis does. */
             db_delete(c->db, c->argv[1], c->argvlen[1]);
+            propagate_key_cmd(c, "DEL", c->argv[1], c->argvlen[1]);
         } else {
             db_set_expire(c->db, o, when);
+            propagate_pexpireat(c, c->argv[1], c->argvlen[1], when);
         }
         cmd_dirty(c, 1);
     } else if ((flags & SET_PERSIST) && obj_expire(o) != OBJ_NO_EXPIRE) {
         db_set_expire(c->db, o, OBJ_NO_EXPIRE);
         cmd_dirty(c, 1);
+        propagate_key_cmd(c, "PERSIST", c->argv[1], c->argvlen[1]);
     }
 }
 
@@ -551,5 +599,9 @@ void cmd_incrbyfloat(client *c)
         db_add(c->db, n);
     }
     cmd_dirty(c, 1);
+    char set[] = "SET", keepttl[] = "KEEPTTL";
+    char *argv[4] = {set, c->argv[1], buf, keepttl};
+    size_t lens[4] = {3, c->argvlen[1], (size_t)len, 7};
+    cmd_propagate(c, 4, argv, lens);
     reply_bulk(client_reply_buf(c), buf, (size_t)len);
 }

@@ -52,11 +52,13 @@ test: deps
 deps:
 	@sh tests/install-deps.sh
 
+# Every test binary runs even after one fails; the target fails at the end.
 unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
 integration: $(BUILD)/respd $(ITEST_BIN)
-	@set -e; for t in $(ITEST_BIN); do echo "== $$t"; RESPD_BIN=$(abspath $(BUILD)/respd) $$t; done
+	@fail=0; for t in $(ITEST_BIN); do echo "== $$t"; \
+	    RESPD_BIN=$(abspath $(BUILD)/respd) $$t || fail=1; done; exit $$fail
 
 # The whole suite again with AddressSanitizer and UBSan, in its own build dir.
 asan: deps

@@ -36,6 +36,7 @@ enum {
     CMD_ALLOW_BUSY = 1 << 14,
     CMD_NO_MULTI = 1 << 15,
     CMD_MOVABLE_KEYS = 1 << 16,
+    CMD_NO_MANDATORY_KEYS = 1 << 17,
 };
 
 typedef struct cmd_def {
@@ -58,8 +59,9 @@ typedef struct cmd_def {
     long long calls, usec, rejected_calls, failed_calls;
 } cmd_def;
 
-/* Builds the lookup index. Call once at start. */
+/* Builds the lookup index. Call once at start; cmd_fini releases it. */
 void cmd_init(void);
+void cmd_fini(void);
 /* Finds a command (and subcommand when argc > 1 and it has some). */
 const cmd_def *cmd_lookup(char **argv, size_t *argvlen, int argc);
 /* Looks up and runs the client's current request (c->argc, c->argv). */

@@ -139,6 +139,9 @@ void cmd_command_list(client *c);
 void cmd_command_getkeys(client *c);
 void cmd_command_help(client *c);
 
+/* Redis's "unknown subcommand or wrong number of arguments for 'X'. Try
+ * CMD HELP." for subcommands that a handler parses itself. */
+void cmd_reply_subcommand_syntax(client *c);
 /* Replies with a HELP array: the header line, then lines (NULL-terminated). */
 void cmd_reply_help(client *c, const char *const *lines);
 

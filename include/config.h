@@ -76,6 +76,9 @@ int config_set_pairs(int n, char **names, size_t *name_lens, char **values, size
  * insensitive). Aliases match but report the setting only once, under the
  * name that matched. */
 typedef void (*config_get_fn)(const char *name, const char *value, void *ctx);
+/* The current value of one setting, by name or alias (any case), formatted
+ * as CONFIG GET shows it. Returns 0, or -1 when there is no such setting. */
+int config_get_value(const char *name, size_t len, char *buf, size_t size);
 void config_get(const char *pattern, size_t plen, config_get_fn fn, void *ctx);
 
 #endif

@@ -29,12 +29,17 @@ enum { OBJ_ENC_RAW = 0, OBJ_ENC_INT = 1, OBJ_ENC_EMBSTR = 2 };
 
 typedef struct obj obj;
 
-/* A new string entry. The encoding is chosen as Redis would for a value set
- * with SET (int if it is a canonical integer of 20 chars or fewer, embstr up to
- * 44 bytes, raw above), unless force_raw is set (APPEND, SETRANGE results).
- * expire is unix ms or OBJ_NO_EXPIRE. Caller owns the result (obj_free). */
+/* How obj_new_string picks the encoding OBJECT ENCODING reports. */
+enum {
+    OBJ_ENC_CHOOSE = 0, /* as SET: int, embstr up to 44 bytes, raw above */
+    OBJ_ENC_FORCE_RAW,  /* APPEND and SETRANGE results are raw in Redis */
+    OBJ_ENC_NO_INT,     /* INCRBYFLOAT results: embstr or raw, never int */
+};
+
+/* A new string entry; `how` is one of the OBJ_ENC_ choices above. expire is
+ * unix ms or OBJ_NO_EXPIRE. Caller owns the result (obj_free). */
 obj *obj_new_string(const char *key, size_t klen, const char *val, size_t vlen, long long expire,
-                    int force_raw);
+                    int how);
 /* Frees the entry and the value it owns. */
 void obj_free(obj *o);
 

@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -74,7 +75,7 @@ static cmd_def command_subs[] = {
     C("command|count", cmd_command_count, 2, LD | ST, 0, 0, 0, "slow connection", "server", "2.8.13", "Returns a count of commands.", "O(1)"),
     C("command|info", cmd_command_info, -2, LD | ST, 0, 0, 0, "slow connection", "server", "2.8.13", "Returns information about one, multiple or all commands.", "O(N) where N is the number of commands to look up"),
     C("command|list", cmd_command_list, -2, LD | ST, 0, 0, 0, "slow connection", "server", "7.0.0", "Returns a list of command names.", "O(N) where N is the total number of Redis commands"),
-    C("command|getkeys", cmd_command_getkeys, -3, LD | ST, 0, 0, 0, "slow connection", "server", "2.8.13", "Extracts the key names from an arbitrary command.", "O(N) where N is the number of arguments to the command"),
+    C("command|getkeys", cmd_command_getkeys, -4, LD | ST, 0, 0, 0, "slow connection", "server", "2.8.13", "Extracts the key names from an arbitrary command.", "O(N) where N is the number of arguments to the command"),
     C("command|help", cmd_command_help, 2, LD | ST, 0, 0, 0, "slow connection", "server", "5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
     END,
 };
@@ -95,15 +96,15 @@ static cmd_def function_subs[] = {
 
 static cmd_def table[] = {
     /* connection */
-    C("ping", cmd_ping, -1, F | ST, 0, 0, 0, "fast connection", "connection", "1.0.0", "Returns the server's liveliness response.", "O(1)"),
+    C("ping", cmd_ping, -1, F, 0, 0, 0, "fast connection", "connection", "1.0.0", "Returns the server's liveliness response.", "O(1)"),
     C("echo", cmd_echo, 2, F | LD | ST, 0, 0, 0, "fast connection", "connection", "1.0.0", "Returns the given string.", "O(1)"),
-    C("quit", cmd_quit, -1, NS | LD | ST | NA | F, 0, 0, 0, "fast connection", "connection", "1.0.0", "Closes the connection.", "O(1)"),
+    C("quit", cmd_quit, -1, NS | LD | ST | NA | F | CMD_ALLOW_BUSY, 0, 0, 0, "fast connection", "connection", "1.0.0", "Closes the connection.", "O(1)"),
     C("select", cmd_select, 2, LD | ST | F, 0, 0, 0, "fast connection", "connection", "1.0.0", "Changes the selected database.", "O(1)"),
     C("swapdb", cmd_swapdb, 3, W | F, 0, 0, 0, "keyspace write fast dangerous", "server", "4.0.0", "Swaps two Redis databases.", "O(N) where N is the count of clients watching or blocking on keys from both databases."),
-    C("hello", cmd_hello, -1, NS | LD | ST | F | NA, 0, 0, 0, "fast connection", "connection", "6.0.0", "Handshakes with the Redis server.", "O(1)"),
-    C("auth", cmd_auth, -2, NS | LD | ST | F | NA, 0, 0, 0, "fast connection", "connection", "1.0.0", "Authenticates the connection.", "O(N) where N is the number of passwords defined for the user"),
-    C("reset", cmd_reset, 1, NS | LD | ST | F | NA, 0, 0, 0, "fast connection", "connection", "6.2.0", "Resets the connection.", "O(1)"),
-    P("client", -2, ST, "slow", "connection", "2.4.0", "A container for client connection commands.", client_subs),
+    C("hello", cmd_hello, -1, NS | LD | ST | F | NA | CMD_ALLOW_BUSY, 0, 0, 0, "fast connection", "connection", "6.0.0", "Handshakes with the Redis server.", "O(1)"),
+    C("auth", cmd_auth, -2, NS | LD | ST | F | NA | CMD_ALLOW_BUSY, 0, 0, 0, "fast connection", "connection", "1.0.0", "Authenticates the connection.", "O(N) where N is the number of passwords defined for the user"),
+    C("reset", cmd_reset, 1, NS | LD | ST | F | NA | CMD_ALLOW_BUSY, 0, 0, 0, "fast connection", "connection", "6.2.0", "Resets the connection.", "O(1)"),
+    P("client", -2, 0, "slow", "connection", "2.4.0", "A container for client connection commands.", client_subs),
     /* strings */
     C("get", cmd_get, 2, R | F, 1, 1, 1, "read string fast", "string", "1.0.0", "Returns the string value of a key.", "O(1)"),
     C("set", cmd_set, -3, W | M, 1, 1, 1, "write string slow", "string", "1.0.0", "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", "O(1)"),
@@ -158,16 +159,16 @@ static cmd_def table[] = {
     {"command", cmd_command, -1, LD | ST, 0, 0, 0, "slow connection", "server", "2.8.13", "Returns detailed information about all commands.", "O(N) where N is the total number of Redis commands", command_subs, 0, 0, 0, 0},
     C("time", cmd_time, 1, LD | ST | F, 0, 0, 0, "fast", "server", "2.6.0", "Returns the server time.", "O(1)"),
     C("lastsave", cmd_lastsave, 1, LD | ST | F, 0, 0, 0, "admin fast dangerous", "server", "1.0.0", "Returns the Unix timestamp of the last successful save to disk.", "O(1)"),
-    C("shutdown", cmd_shutdown, -1, A | NS | LD | ST, 0, 0, 0, "admin slow dangerous", "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"),
+    C("shutdown", cmd_shutdown, -1, A | NS | LD | ST | CMD_NO_MULTI | CMD_ALLOW_BUSY, 0, 0, 0, "admin slow dangerous", "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"),
     C("bgrewriteaof", cmd_bgrewriteaof, 1, A | NS, 0, 0, 0, "admin slow dangerous", "server", "1.0.0", "Asynchronously rewrites the append-only file to disk.", "O(1)"),
     C("debug", cmd_debug, -2, A | NS | LD | ST, 0, 0, 0, "admin slow dangerous", "server", "1.0.0", "A container for debugging commands.", "Depends on subcommand."),
     /* scripting */
-    C("eval", cmd_eval, -3, NS | ST, 0, 0, 0, "slow scripting", "scripting", "2.6.0", "Executes a server-side Lua script.", "Depends on the script that is executed."),
-    C("eval_ro", cmd_eval, -3, NS | ST | R, 0, 0, 0, "slow scripting", "scripting", "7.0.0", "Executes a read-only server-side Lua script.", "Depends on the script that is executed."),
-    C("evalsha", cmd_evalsha, -3, NS | ST, 0, 0, 0, "slow scripting", "scripting", "2.6.0", "Executes a server-side Lua script by SHA1 digest.", "Depends on the script that is executed."),
-    C("evalsha_ro", cmd_evalsha, -3, NS | ST | R, 0, 0, 0, "slow scripting", "scripting", "7.0.0", "Executes a read-only server-side Lua script by SHA1 digest.", "Depends on the script that is executed."),
-    C("fcall", cmd_fcall, -3, NS | ST, 0, 0, 0, "slow scripting", "scripting", "7.0.0", "Invokes a function.", "Depends on the function that is executed."),
-    C("fcall_ro", cmd_fcall, -3, NS | ST | R, 0, 0, 0, "slow scripting", "scripting", "7.0.0", "Invokes a read-only function.", "Depends on the function that is executed."),
+    C("eval", cmd_eval, -3, NS | ST | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | CMD_MOVABLE_KEYS, 0, 0, 0, "slow scripting", "scripting", "2.6.0", "Executes a server-side Lua script.", "Depends on the script that is executed."),
+    C("eval_ro", cmd_eval, -3, NS | ST | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | CMD_MOVABLE_KEYS | R, 0, 0, 0, "slow scripting", "scripting", "7.0.0", "Executes a read-only server-side Lua script.", "Depends on the script that is executed."),
+    C("evalsha", cmd_evalsha, -3, NS | ST | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | CMD_MOVABLE_KEYS, 0, 0, 0, "slow scripting", "scripting", "2.6.0", "Executes a server-side Lua script by SHA1 digest.", "Depends on the script that is executed."),
+    C("evalsha_ro", cmd_evalsha, -3, NS | ST | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | CMD_MOVABLE_KEYS | R, 0, 0, 0, "slow scripting", "scripting", "7.0.0", "Executes a read-only server-side Lua script by SHA1 digest.", "Depends on the script that is executed."),
+    C("fcall", cmd_fcall, -3, NS | ST | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | CMD_MOVABLE_KEYS, 0, 0, 0, "slow scripting", "scripting", "7.0.0", "Invokes a function.", "Depends on the function that is executed."),
+    C("fcall_ro", cmd_fcall, -3, NS | ST | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | CMD_MOVABLE_KEYS | R, 0, 0, 0, "slow scripting", "scripting", "7.0.0", "Invokes a read-only function.", "Depends on the function that is executed."),
     P("script", -2, 0, "slow", "scripting", "2.6.0", "A container for Lua scripts management commands.", script_subs),
     P("function", -2, 0, "slow", "scripting", "7.0.0", "A container for function commands.", function_subs),
 };
@@ -213,6 +214,12 @@ static cmd_def *find_name(const char *parent, const char *name, size_t len)
     for (size_t i = 0; i < len; i++)
         buf[off + i] = (char)tolower((unsigned char)name[i]);
     return ht_find(index_ht, buf, off + len);
+}
+
+void cmd_fini(void)
+{
+    ht_free(index_ht);
+    index_ht = NULL;
 }
 
 const cmd_def *cmd_lookup(char **argv, size_t *argvlen, int argc)
@@ -319,9 +326,15 @@ void cmd_info_commandstats(cmd_line_fn fn, void *ctx)
     }
 }
 
+static int cmp_err(const void *a, const void *b)
+{
+    return strcmp(((const err_count *)a)->code, ((const err_count *)b)->code);
+}
+
 void cmd_info_errorstats(cmd_line_fn fn, void *ctx)
 {
     char line[128];
+    qsort(errs, (size_t)nerrs, sizeof(errs[0]), cmp_err); /* Redis lists them by name */
     for (int i = 0; i < nerrs; i++) {
         snprintf(line, sizeof(line), "errorstat_%.31s:count=%lld", errs[i].code, errs[i].count);
         fn(line, ctx);
@@ -375,7 +388,7 @@ void cmd_execute(client *c)
         cmd_def *s = find_name(d->name, c->argv[1], c->argvlen[1]);
         if (s) {
             d = s;
-        } else if (!d->proc) {
+        } else {
             char upper[64];
             size_t i;
             for (i = 0; d->name[i] && i < sizeof(upper) - 1; i++)
@@ -406,7 +419,6 @@ void cmd_execute(client *c)
     long long dirty_before = server.dirty;
     c->flags &= ~CLIENT_PROPAGATED;
     size_t reply_mark = c->out.len;
-    int skip = (c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP)) != 0;
     errors_in_command = 0;
     long long start = ev_mono_us();
     d->proc(c);
@@ -423,9 +435,10 @@ void cmd_execute(client *c)
     server.stats.total_commands++;
     c->commands++;
     c->cmd = NULL;
-    /* CLIENT REPLY OFF/SKIP: drop what this command wrote. The flag that
-     * CLIENT REPLY SKIP sets applies to the command after it. */
-    if (skip)
+    /* CLIENT REPLY OFF/SKIP: drop what this command wrote. Decided after
+     * the handler, so that CLIENT REPLY ON and RESET are answered. The flag
+     * that CLIENT REPLY SKIP sets applies to the command after it. */
+    if (c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP))
         c->out.len = reply_mark;
     c->flags &= ~CLIENT_REPLY_SKIP;
     if (c->flags & CLIENT_REPLY_SKIP_NEXT) {
@@ -488,6 +501,19 @@ int cmd_arg_is(client *c, int argi, const char *name)
     return argi < c->argc && util_eq_nocase(c->argv[argi], c->argvlen[argi], name);
 }
 
+void cmd_reply_subcommand_syntax(client *c)
+{
+    char cmd[32];
+    size_t n = c->argvlen[0] < sizeof(cmd) - 1 ? c->argvlen[0] : sizeof(cmd) - 1;
+    for (size_t i = 0; i < n; i++)
+        cmd[i] = (char)toupper((unsigned char)c->argv[0][i]);
+    cmd[n] = '\0';
+    client_add_errorf(c,
+                      "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try %s "
+                      "HELP.",
+                      (int)(c->argvlen[1] < 128 ? c->argvlen[1] : 128), c->argv[1], cmd);
+}
+
 void cmd_reply_help(client *c, const char *const *lines)
 {
     reply_buf *rb = client_reply_buf(c);
@@ -496,7 +522,7 @@ void cmd_reply_help(client *c, const char *const *lines)
     for (; lines[n]; n++)
         reply_simple(rb, lines[n]);
     reply_simple(rb, "HELP");
-    reply_simple(rb, "    Print this help.");
+    reply_simple(rb, "    Prints this help.");
     reply_defer_set(rb, off, '*', n + 2);
 }
 
@@ -511,6 +537,7 @@ static const struct {
     {CMD_BLOCKING, "blocking"}, {CMD_LOADING, "loading"},   {CMD_STALE, "stale"},
     {CMD_SKIP_MONITOR, "skip_monitor"}, {CMD_FAST, "fast"}, {CMD_NO_AUTH, "no_auth"},
     {CMD_MAY_REPLICATE, "may_replicate"}, {CMD_NO_MULTI, "no_multi"},
+    {CMD_ALLOW_BUSY, "allow_busy"}, {CMD_NO_MANDATORY_KEYS, "no_mandatory_keys"},
     {CMD_MOVABLE_KEYS, "movablekeys"},
 };
 
@@ -534,20 +561,29 @@ static void reply_words_set(reply_buf *rb, const char *words, const char *prefix
 static void reply_key_specs(reply_buf *rb, const cmd_def *d)
 {
     if (d->first_key == 0) {
-        reply_array(rb, 0);
+        reply_set(rb, 0);
         return;
     }
-    reply_array(rb, 1);
+    reply_set(rb, 1);
     reply_map(rb, 3);
     reply_bulk_cstr(rb, "flags");
-    reply_array(rb, 2);
-    if (d->flags & CMD_WRITE) {
-        reply_simple(rb, "RW");
-        reply_simple(rb, "update");
-    } else {
-        reply_simple(rb, "RO");
-        reply_simple(rb, "access");
+    /* The access flags of the key spec, as Redis declares them for these
+     * commands: deleters remove, STRLEN and OBJECT only look at metadata. */
+    const char *kf[2] = {"RW", "update"};
+    int nkf = 2;
+    if (!strcmp(d->name, "del") || !strcmp(d->name, "unlink") || !strcmp(d->name, "getdel")) {
+        kf[0] = "RM";
+        kf[1] = "delete";
+    } else if (!strcmp(d->name, "strlen") || !strncmp(d->name, "object|", 7)) {
+        kf[0] = "RO";
+        nkf = 1;
+    } else if (!(d->flags & CMD_WRITE)) {
+        kf[0] = "RO";
+        kf[1] = "access";
     }
+    reply_set(rb, nkf);
+    for (int i = 0; i < nkf; i++)
+        reply_simple(rb, kf[i]);
     reply_bulk_cstr(rb, "begin_search");
     reply_map(rb, 2);
     reply_bulk_cstr(rb, "type");
@@ -588,16 +624,16 @@ static void reply_command_info(reply_buf *rb, const cmd_def *d)
     reply_int(rb, d->last_key);
     reply_int(rb, d->key_step);
     reply_words_set(rb, d->acl, "@");
-    reply_array(rb, 0); /* tips */
+    reply_set(rb, 0); /* tips: respd routes nothing (no cluster) */
     reply_key_specs(rb, d);
     if (d->subcmds) {
         size_t soff = reply_defer(rb);
         long long ns = 0;
         for (const cmd_def *s = d->subcmds; s->name; s++, ns++)
             reply_command_info(rb, s);
-        reply_defer_set(rb, soff, '*', ns);
+        reply_defer_set(rb, soff, '~', ns);
     } else {
-        reply_array(rb, 0);
+        reply_set(rb, 0);
     }
 }
 
@@ -636,7 +672,7 @@ void cmd_command_info(client *c)
         if (d)
             reply_command_info(rb, d);
         else
-            reply_null_array(rb);
+            reply_null(rb);
     }
 }
 

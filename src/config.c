@@ -571,6 +571,15 @@ out:
     return rc;
 }
 
+int config_get_value(const char *name, size_t len, char *buf, size_t size)
+{
+    const config_def *d = find_def(name, len);
+    if (!d)
+        return -1;
+    format_value(d, buf, size);
+    return 0;
+}
+
 void config_get(const char *pattern, size_t plen, config_get_fn fn, void *ctx)
 {
     char value[1024];

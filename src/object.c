@@ -62,12 +62,12 @@ static const unsigned char *value_start(const obj *o)
     return p + klen;
 }
 
-static int choose_encoding(const char *val, size_t vlen, int force_raw)
+static int choose_encoding(const char *val, size_t vlen, int how)
 {
     long long ll;
-    if (force_raw)
+    if (how == OBJ_ENC_FORCE_RAW)
         return OBJ_ENC_RAW;
-    if (vlen <= 20 && util_str2ll(val, vlen, &ll))
+    if (how == OBJ_ENC_CHOOSE && vlen <= 20 && util_str2ll(val, vlen, &ll))
         return OBJ_ENC_INT;
     return vlen <= OBJ_EMBSTR_MAX ? OBJ_ENC_EMBSTR : OBJ_ENC_RAW;
 }
@@ -95,9 +95,9 @@ static obj *build(int type, int enc, long long expire, uint32_t lru, const char 
 }
 
 obj *obj_new_string(const char *key, size_t klen, const char *val, size_t vlen, long long expire,
-                    int force_raw)
+                    int how)
 {
-    return build(OBJ_STRING, choose_encoding(val, vlen, force_raw), expire, 0, key, klen, val,
+    return build(OBJ_STRING, choose_encoding(val, vlen, how), expire, 0, key, klen, val,
                  vlen);
 }
 

@@ -531,6 +531,26 @@ static void final_flush(void)
     client_flush_pending();
 }
 
+/* Frees what the server holds, so that leak checkers see a clean exit and
+ * any real leak stands out. */
+static void release_everything(void)
+{
+    while (client_first())
+        client_free(client_first());
+    for (int i = 0; i < server.ndbs; i++)
+        db_fini(&server.dbs[i]);
+    mem_free(server.dbs);
+    server.dbs = NULL;
+    mem_free(server.listen_fds);
+    server.listen_fds = NULL;
+    cmd_fini();
+    ev_free(server.loop);
+    server.loop = NULL;
+    config_fini();
+    free(server.executable);
+    free(server.config_file);
+}
+
 int server_run(void)
 {
     ev_run(server.loop);
@@ -551,5 +571,6 @@ int server_run(void)
     if (cfg.unixsocket && cfg.unixsocket[0])
         unlink(cfg.unixsocket);
     log_warning("respd is now ready to exit, bye bye...");
+    release_everything();
     return rc;
 }

@@ -83,19 +83,6 @@ void cmd_function_load(client *c)
 
 /* Redis's reply to a subcommand given too many arguments: the subcommand
  * as typed, the command upper-cased. */
-static void subcommand_syntax_error(client *c)
-{
-    char cmd[32];
-    size_t n = c->argvlen[0] < sizeof(cmd) - 1 ? c->argvlen[0] : sizeof(cmd) - 1;
-    for (size_t i = 0; i < n; i++)
-        cmd[i] = (char)toupper((unsigned char)c->argv[0][i]);
-    cmd[n] = '\0';
-    client_add_errorf(c,
-                      "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try %s "
-                      "HELP.",
-                      (int)(c->argvlen[1] < 128 ? c->argvlen[1] : 128), c->argv[1], cmd);
-}
-
 void cmd_function_list(client *c)
 {
     /* Each option may appear once; a repeat is an unknown argument, as in
@@ -124,7 +111,7 @@ void cmd_function_list(client *c)
 void cmd_function_flush(client *c)
 {
     if (c->argc > 3) {
-        subcommand_syntax_error(c);
+        cmd_reply_subcommand_syntax(c);
         return;
     }
     if (c->argc == 2 ||

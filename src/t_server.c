@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "command.h"
+#include "aof.h"
 #include "commands.h"
 #include "config.h"
 #include "db.h"
@@ -193,6 +195,8 @@ static void info_memory(text *t)
 
 static void info_persistence(text *t)
 {
+    aof_info ai;
+    aof_get_info(&ai);
     text_addf(t,
               "# Persistence\r\n"
               "loading:%d\r\n"
@@ -203,14 +207,28 @@ static void info_persistence(text *t)
               "rdb_last_bgsave_status:ok\r\n"
               "rdb_saves:0\r\n"
               "aof_enabled:%d\r\n"
-              "aof_rewrite_in_progress:0\r\n"
-              "aof_rewrite_scheduled:0\r\n"
-              "aof_last_rewrite_time_sec:-1\r\n"
-              "aof_current_rewrite_time_sec:-1\r\n"
-              "aof_last_bgrewrite_status:ok\r\n"
-              "aof_rewrites:0\r\n"
-              "aof_last_write_status:ok\r\n",
-              server.loading, server.dirty, server.start_ms / 1000, cfg.appendonly);
+              "aof_rewrite_in_progress:%d\r\n"
+              "aof_rewrite_scheduled:%d\r\n"
+              "aof_last_rewrite_time_sec:%lld\r\n"
+              "aof_current_rewrite_time_sec:%lld\r\n"
+              "aof_last_bgrewrite_status:%s\r\n"
+              "aof_rewrites:%lld\r\n"
+              "aof_last_write_status:%s\r\n",
+              server.loading, server.dirty, server.last_save_ms / 1000, ai.enabled,
+              ai.rewrite_in_progress, ai.rewrite_scheduled, ai.last_rewrite_time_sec,
+              ai.current_rewrite_time_sec, ai.last_bgrewrite_ok ? "ok" : "err", ai.rewrites,
+              ai.last_write_ok ? "ok" : "err");
+    if (ai.enabled)
+        text_addf(t,
+                  "aof_current_size:%lld\r\n"
+                  "aof_base_size:%lld\r\n"
+                  "aof_pending_rewrite:%d\r\n"
+                  "aof_buffer_length:%lld\r\n"
+                  "aof_rewrite_buffer_length:%lld\r\n"
+                  "aof_pending_bio_fsync:%d\r\n"
+                  "aof_delayed_fsync:%lld\r\n",
+                  ai.current_size, ai.base_size, ai.rewrite_scheduled, ai.buffer_length,
+                  ai.rewrite_buffer_length, ai.pending_fsync, ai.delayed_fsync);
 }
 
 static void info_stats(text *t)
@@ -379,34 +397,55 @@ void cmd_info(client *c)
 typedef struct get_ctx {
     reply_buf *rb;
     long long n;
+    /* Names already replied, compared case-insensitively as Redis's dict of
+     * matches does, so that "CONFIG GET port PORT *" lists port once. */
     const char **seen;
+    size_t *seen_len;
     int nseen, capseen;
 } get_ctx;
 
-static void config_get_cb(const char *name, const char *value, void *arg)
+static void add_match(get_ctx *g, const char *name, size_t nlen, const char *value)
 {
-    get_ctx *g = arg;
     for (int i = 0; i < g->nseen; i++)
-        if (g->seen[i] == name)
+        if (g->seen_len[i] == nlen && strncasecmp(g->seen[i], name, nlen) == 0)
             return;
     if (g->nseen == g->capseen) {
         g->capseen = g->capseen ? g->capseen * 2 : 32;
         g->seen = mem_realloc(g->seen, sizeof(*g->seen) * (size_t)g->capseen);
+        g->seen_len = mem_realloc(g->seen_len, sizeof(*g->seen_len) * (size_t)g->capseen);
     }
-    g->seen[g->nseen++] = name;
-    reply_bulk_cstr(g->rb, name);
+    g->seen[g->nseen] = name;
+    g->seen_len[g->nseen++] = nlen;
+    reply_bulk(g->rb, name, nlen);
     reply_bulk_cstr(g->rb, value);
     g->n++;
+}
+
+static void config_get_cb(const char *name, const char *value, void *arg)
+{
+    add_match(arg, name, strlen(name), value);
 }
 
 void cmd_config_get(client *c)
 {
     get_ctx g = {.rb = client_reply_buf(c)};
     size_t off = reply_defer(g.rb);
-    for (int i = 2; i < c->argc; i++)
-        config_get(c->argv[i], c->argvlen[i], config_get_cb, &g);
+    char value[1024];
+    for (int i = 2; i < c->argc; i++) {
+        const char *pat = c->argv[i];
+        size_t plen = c->argvlen[i];
+        if (!memchr(pat, '*', plen) && !memchr(pat, '?', plen) && !memchr(pat, '[', plen)) {
+            /* A plain name is looked up directly and echoed as typed, as
+             * Redis does ("CONFIG GET MAXCLIENTS" answers "MAXCLIENTS"). */
+            if (config_get_value(pat, plen, value, sizeof(value)) == 0)
+                add_match(&g, pat, plen, value);
+            continue;
+        }
+        config_get(pat, plen, config_get_cb, &g);
+    }
     reply_defer_set(g.rb, off, '%', g.n);
     mem_free(g.seen);
+    mem_free(g.seen_len);
 }
 
 void cmd_config_set(client *c)
@@ -518,19 +557,6 @@ void cmd_shutdown(client *c)
 
 /* Redis's reply to a subcommand it does not know or that has the wrong
  * number of arguments: the subcommand as typed, the command upper-cased. */
-static void subcommand_syntax_error(client *c)
-{
-    char cmd[32];
-    size_t n = c->argvlen[0] < sizeof(cmd) - 1 ? c->argvlen[0] : sizeof(cmd) - 1;
-    for (size_t i = 0; i < n; i++)
-        cmd[i] = (char)toupper((unsigned char)c->argv[0][i]);
-    cmd[n] = '\0';
-    client_add_errorf(c,
-                      "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try %s "
-                      "HELP.",
-                      (int)(c->argvlen[1] < 128 ? c->argvlen[1] : 128), c->argv[1], cmd);
-}
-
 /* The argument as a C string, for the lenient libc parsers Redis uses in
  * DEBUG (strtod, atoi). Caller frees it with mem_free. */
 static char *arg_cstr(client *c, int argi)
@@ -578,6 +604,6 @@ void cmd_debug(client *c)
         };
         cmd_reply_help(c, lines);
     } else {
-        subcommand_syntax_error(c);
+        cmd_reply_subcommand_syntax(c);
     }
 }

@@ -188,7 +188,7 @@ static void generic_set(client *c, int flags, const char *key, size_t klen, cons
     }
     if ((flags & SET_KEEPTTL) && old)
         when = obj_expire(old);
-    obj *o = obj_new_string(key, klen, val, vlen, when, 0);
+    obj *o = obj_new_string(key, klen, val, vlen, when, OBJ_ENC_CHOOSE);
     obj_touch(o, server.lruclock);
     db_set(c->db, o);
     cmd_dirty(c, 1);
@@ -319,7 +319,7 @@ static void generic_mset(client *c, int nx)
     }
     for (int i = 1; i < c->argc; i += 2) {
         obj *o = obj_new_string(c->argv[i], c->argvlen[i], c->argv[i + 1], c->argvlen[i + 1],
-                                OBJ_NO_EXPIRE, 0);
+                                OBJ_NO_EXPIRE, OBJ_ENC_CHOOSE);
         obj_touch(o, server.lruclock);
         db_set(c->db, o);
     }
@@ -350,12 +350,12 @@ static int check_length_or_reply(client *c, long long total)
 }
 
 /* Puts a new value under an existing entry's key, keeping its expire. */
-static obj *replace_value(client *c, obj *old, const char *val, size_t vlen, int force_raw)
+static obj *replace_value(client *c, obj *old, const char *val, size_t vlen, int how)
 {
     const char *key;
     size_t klen;
     obj_key(old, &key, &klen);
-    obj *o = obj_new_string(key, klen, val, vlen, obj_expire(old), force_raw);
+    obj *o = obj_new_string(key, klen, val, vlen, obj_expire(old), how);
     obj_touch(o, server.lruclock);
     db_replace(c->db, old, o);
     return o;
@@ -367,7 +367,7 @@ void cmd_append(client *c)
     size_t total;
     if (!o) {
         obj *n = obj_new_string(c->argv[1], c->argvlen[1], c->argv[2], c->argvlen[2],
-                                OBJ_NO_EXPIRE, 0);
+                                OBJ_NO_EXPIRE, OBJ_ENC_CHOOSE);
         obj_touch(n, server.lruclock);
         db_add(c->db, n);
         total = c->argvlen[2];
@@ -385,7 +385,7 @@ void cmd_append(client *c)
         char *buf = mem_alloc(total ? total : 1);
         memcpy(buf, v, n);
         memcpy(buf + n, c->argv[2], c->argvlen[2]);
-        replace_value(c, o, buf, total, 1);
+        replace_value(c, o, buf, total, OBJ_ENC_FORCE_RAW);
         mem_free(buf);
     }
     cmd_dirty(c, 1);
@@ -482,9 +482,9 @@ void cmd_setrange(client *c)
     memcpy(buf, v, cur);
     memcpy(buf + offset, arg, alen);
     if (o) {
-        replace_value(c, o, buf, total, 1);
+        replace_value(c, o, buf, total, OBJ_ENC_FORCE_RAW);
     } else {
-        obj *n = obj_new_string(c->argv[1], c->argvlen[1], buf, total, OBJ_NO_EXPIRE, 1);
+        obj *n = obj_new_string(c->argv[1], c->argvlen[1], buf, total, OBJ_NO_EXPIRE, OBJ_ENC_FORCE_RAW);
         obj_touch(n, server.lruclock);
         db_add(c->db, n);
     }
@@ -519,9 +519,9 @@ static void generic_incr(client *c, long long incr)
     char buf[24];
     int len = util_ll2str(buf, value);
     if (o) {
-        replace_value(c, o, buf, (size_t)len, 0);
+        replace_value(c, o, buf, (size_t)len, OBJ_ENC_CHOOSE);
     } else {
-        obj *n = obj_new_string(c->argv[1], c->argvlen[1], buf, (size_t)len, OBJ_NO_EXPIRE, 0);
+        obj *n = obj_new_string(c->argv[1], c->argvlen[1], buf, (size_t)len, OBJ_NO_EXPIRE, OBJ_ENC_CHOOSE);
         obj_touch(n, server.lruclock);
         db_add(c->db, n);
     }
@@ -592,9 +592,9 @@ void cmd_incrbyfloat(client *c)
         return;
     }
     if (o) {
-        replace_value(c, o, buf, (size_t)len, 0);
+        replace_value(c, o, buf, (size_t)len, OBJ_ENC_NO_INT);
     } else {
-        obj *n = obj_new_string(c->argv[1], c->argvlen[1], buf, (size_t)len, OBJ_NO_EXPIRE, 0);
+        obj *n = obj_new_string(c->argv[1], c->argvlen[1], buf, (size_t)len, OBJ_NO_EXPIRE, OBJ_ENC_NO_INT);
         obj_touch(n, server.lruclock);
         db_add(c->db, n);
     }

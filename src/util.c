@@ -42,6 +42,8 @@ int util_str2ll(const char *s, size_t len, long long *out)
         return 0;
     int neg = s[0] == '-';
     unsigned long long v;
+    if (neg && (len < 2 || s[1] == '0'))
+        return 0; /* "-0" and "-" are not integers to Redis */
     if (!util_str2ull(s + neg, len - (size_t)neg, &v))
         return 0;
     if (neg) {

@@ -66,6 +66,9 @@ void cmd_fini(void);
 const cmd_def *cmd_lookup(char **argv, size_t *argvlen, int argc);
 /* Looks up and runs the client's current request (c->argc, c->argv). */
 void cmd_execute(client *c);
+/* Marks the start of a batch of requests (a read's worth) for the per-
+ * command timing of INFO commandstats. */
+void cmd_begin_batch(void);
 /* Appends a command to the AOF in place of the one being executed (for
  * commands whose effect depends on time or randomness, e.g. EXPIRE becomes
  * PEXPIREAT). May be called several times; the original is then not fed. */

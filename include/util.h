@@ -17,9 +17,6 @@ int util_str2ull(const char *s, size_t len, unsigned long long *out);
 /* Parses a long double as Redis's string2ld: strtold over the whole string,
  * no leading space, not NaN, length below 5k. Returns 1 on success. */
 int util_str2ld(const char *s, size_t len, long double *out);
-/* Parses a double like Redis's string2d/getDoubleFromObject: the whole
- * string, no leading space, not NaN. "inf", "-inf", "+inf" accepted. */
-int util_str2d(const char *s, size_t len, double *out);
 /* Formats a long double like Redis's ld2string in humanfriendly mode: up to 17
  * significant digits, no exponent, trailing zeros removed. Returns length, or
  * 0 if it does not fit or is not finite. buf must hold at least 5k bytes. */

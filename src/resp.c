@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "mem.h"
+#include "util.h"
 
 /* proto-max-bulk-len's default, as in Redis. */
 #define DEFAULT_MAX_BULK_LEN (512LL * 1024 * 1024)
@@ -50,7 +51,6 @@
 /* First capacity for inline requests, whose count is unknown up front. */
 #define ARGS_INLINE_FIRST 8
 /* string2ll's limit: 20 digits and a sign never fit in 21 bytes. */
-#define LL_STR_MAX 21
 
 void resp_init(resp_parser *p)
 {
@@ -138,46 +138,6 @@ static int finish(resp_parser *p, char *buf, size_t *consumed)
     return RESP_DONE;
 }
 
-/* string2ll from Redis: optional '-', no '+', no leading zeros except "0"
- * itself, no "-0", no spaces, no overflow, fewer than 21 characters. */
-static int parse_ll(const char *s, size_t n, long long *out)
-{
-    if (n == 0 || n >= LL_STR_MAX)
-        return 0;
-    if (n == 1 && s[0] == '0') {
-        *out = 0;
-        return 1;
-    }
-    size_t i = 0;
-    int neg = 0;
-    if (s[0] == '-') {
-        neg = 1;
-        if (++i == n)
-            return 0;
-    }
-    if (s[i] < '1' || s[i] > '9')
-        return 0;
-    unsigned long long v = 0;
-    for (; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (ULLONG_MAX - d) / 10)
-            return 0;
-        v = v * 10 + d;
-    }
-    if (neg) {
-        if (v > (unsigned long long)LLONG_MAX + 1)
-            return 0;
-        *out = (long long)(0 - v);
-    } else {
-        if (v > (unsigned long long)LLONG_MAX)
-            return 0;
-        *out = (long long)v;
-    }
-    return 1;
-}
-
 enum { LINE_MORE, LINE_FOUND, LINE_TOO_BIG };
 /* A step of a multibulk request went through; the request goes on. */
 enum { STEP_NEXT = 2 };
@@ -234,7 +194,7 @@ static int parse_count(resp_parser *p, char *buf, size_t len, size_t *consumed)
      * "*2147483647" waits for arguments, "*2147483648" is refused). Before
      * AUTH, when a password is required, it allows only 10 arguments. */
     long long count;
-    if (!parse_ll(buf + p->pos + 1, cr - p->pos - 1, &count) || count > RESP_MAX_MULTIBULK)
+    if (!util_str2ll(buf + p->pos + 1, cr - p->pos - 1, &count) || count > RESP_MAX_MULTIBULK)
         return set_error(p, "invalid multibulk length");
     if (count > 10 && p->unauthenticated)
         return set_error(p, "unauthenticated multibulk length");
@@ -267,7 +227,7 @@ static int parse_bulk_header(resp_parser *p, char *buf, size_t len)
         return set_error(p, what);
     }
     long long blen;
-    if (!parse_ll(buf + p->pos + 1, cr - p->pos - 1, &blen) || blen < 0 || blen > p->max_bulk_len)
+    if (!util_str2ll(buf + p->pos + 1, cr - p->pos - 1, &blen) || blen < 0 || blen > p->max_bulk_len)
         return set_error(p, "invalid bulk length");
     if (blen > 16384 && p->unauthenticated)
         return set_error(p, "unauthenticated bulk length");

@@ -361,31 +361,53 @@ static obj *replace_value(client *c, obj *old, const char *val, size_t vlen, int
     return o;
 }
 
+/* Stores val under argv[1]: in place of o (keeping its expire) when the key
+ * exists, as a new key otherwise. */
+static void store_value(client *c, obj *o, const char *val, size_t vlen, int how)
+{
+    if (o) {
+        replace_value(c, o, val, vlen, how);
+        return;
+    }
+    obj *n = obj_new_string(c->argv[1], c->argvlen[1], val, vlen, OBJ_NO_EXPIRE, how);
+    obj_touch(n, server.lruclock);
+    db_add(c->db, n);
+}
+
+/* Looks argv[1] up for writing. Sets *o (NULL when absent) and its value;
+ * replies WRONGTYPE and returns -1 when the key holds another type. */
+static int lookup_string_or_reply(client *c, obj **o, const char **v, size_t *n)
+{
+    *o = cmd_lookup_write(c, c->argv[1], c->argvlen[1]);
+    *v = "";
+    *n = 0;
+    if (!*o)
+        return 0;
+    if (obj_type(*o) != OBJ_STRING) {
+        client_add_error(c, ERR_WRONGTYPE);
+        return -1;
+    }
+    obj_str(*o, v, n);
+    return 0;
+}
+
 void cmd_append(client *c)
 {
-    obj *o = cmd_lookup_write(c, c->argv[1], c->argvlen[1]);
-    size_t total;
+    obj *o;
+    const char *v;
+    size_t n;
+    if (lookup_string_or_reply(c, &o, &v, &n) < 0)
+        return;
+    size_t total = n + c->argvlen[2];
     if (!o) {
-        obj *n = obj_new_string(c->argv[1], c->argvlen[1], c->argv[2], c->argvlen[2],
-                                OBJ_NO_EXPIRE, OBJ_ENC_CHOOSE);
-        obj_touch(n, server.lruclock);
-        db_add(c->db, n);
-        total = c->argvlen[2];
+        store_value(c, NULL, c->argv[2], c->argvlen[2], OBJ_ENC_CHOOSE);
     } else {
-        if (obj_type(o) != OBJ_STRING) {
-            client_add_error(c, ERR_WRONGTYPE);
-            return;
-        }
-        const char *v;
-        size_t n;
-        obj_str(o, &v, &n);
-        total = n + c->argvlen[2];
         if (check_length_or_reply(c, (long long)total) < 0)
             return;
         char *buf = mem_alloc(total ? total : 1);
         memcpy(buf, v, n);
         memcpy(buf + n, c->argv[2], c->argvlen[2]);
-        replace_value(c, o, buf, total, OBJ_ENC_FORCE_RAW);
+        store_value(c, o, buf, total, OBJ_ENC_FORCE_RAW);
         mem_free(buf);
     }
     cmd_dirty(c, 1);
@@ -458,15 +480,11 @@ void cmd_setrange(client *c)
     }
     const char *arg = c->argv[3];
     size_t alen = c->argvlen[3];
-    obj *o = cmd_lookup_write(c, c->argv[1], c->argvlen[1]);
-    if (o && obj_type(o) != OBJ_STRING) {
-        client_add_error(c, ERR_WRONGTYPE);
+    obj *o;
+    const char *v;
+    size_t cur;
+    if (lookup_string_or_reply(c, &o, &v, &cur) < 0)
         return;
-    }
-    size_t cur = 0;
-    const char *v = "";
-    if (o)
-        obj_str(o, &v, &cur);
     if (alen == 0) {
         /* Nothing to write: report the length, create nothing. */
         reply_int(client_reply_buf(c), (long long)cur);
@@ -481,13 +499,7 @@ void cmd_setrange(client *c)
     char *buf = mem_calloc(1, total);
     memcpy(buf, v, cur);
     memcpy(buf + offset, arg, alen);
-    if (o) {
-        replace_value(c, o, buf, total, OBJ_ENC_FORCE_RAW);
-    } else {
-        obj *n = obj_new_string(c->argv[1], c->argvlen[1], buf, total, OBJ_NO_EXPIRE, OBJ_ENC_FORCE_RAW);
-        obj_touch(n, server.lruclock);
-        db_add(c->db, n);
-    }
+    store_value(c, o, buf, total, OBJ_ENC_FORCE_RAW);
     mem_free(buf);
     cmd_dirty(c, 1);
     reply_int(client_reply_buf(c), (long long)total);
@@ -495,16 +507,13 @@ void cmd_setrange(client *c)
 
 static void generic_incr(client *c, long long incr)
 {
-    obj *o = cmd_lookup_write(c, c->argv[1], c->argvlen[1]);
+    obj *o;
+    const char *v;
+    size_t n;
     long long value = 0;
+    if (lookup_string_or_reply(c, &o, &v, &n) < 0)
+        return;
     if (o) {
-        if (obj_type(o) != OBJ_STRING) {
-            client_add_error(c, ERR_WRONGTYPE);
-            return;
-        }
-        const char *v;
-        size_t n;
-        obj_str(o, &v, &n);
         if (!util_str2ll(v, n, &value)) {
             client_add_error(c, ERR_NOT_INT);
             return;
@@ -518,13 +527,7 @@ static void generic_incr(client *c, long long incr)
     value += incr;
     char buf[24];
     int len = util_ll2str(buf, value);
-    if (o) {
-        replace_value(c, o, buf, (size_t)len, OBJ_ENC_CHOOSE);
-    } else {
-        obj *n = obj_new_string(c->argv[1], c->argvlen[1], buf, (size_t)len, OBJ_NO_EXPIRE, OBJ_ENC_CHOOSE);
-        obj_touch(n, server.lruclock);
-        db_add(c->db, n);
-    }
+    store_value(c, o, buf, (size_t)len, OBJ_ENC_CHOOSE);
     cmd_dirty(c, 1);
     reply_int(client_reply_buf(c), value);
 }
@@ -562,15 +565,12 @@ void cmd_decrby(client *c)
 void cmd_incrbyfloat(client *c)
 {
     long double incr, value = 0;
-    obj *o = cmd_lookup_write(c, c->argv[1], c->argvlen[1]);
+    obj *o;
+    const char *v;
+    size_t n;
+    if (lookup_string_or_reply(c, &o, &v, &n) < 0)
+        return;
     if (o) {
-        if (obj_type(o) != OBJ_STRING) {
-            client_add_error(c, ERR_WRONGTYPE);
-            return;
-        }
-        const char *v;
-        size_t n;
-        obj_str(o, &v, &n);
         if (!util_str2ld(v, n, &value)) {
             client_add_error(c, ERR_NOT_FLOAT);
             return;
@@ -591,13 +591,7 @@ void cmd_incrbyfloat(client *c)
         client_add_error(c, "ERR increment would produce NaN or Infinity");
         return;
     }
-    if (o) {
-        replace_value(c, o, buf, (size_t)len, OBJ_ENC_NO_INT);
-    } else {
-        obj *n = obj_new_string(c->argv[1], c->argvlen[1], buf, (size_t)len, OBJ_NO_EXPIRE, OBJ_ENC_NO_INT);
-        obj_touch(n, server.lruclock);
-        db_add(c->db, n);
-    }
+    store_value(c, o, buf, (size_t)len, OBJ_ENC_NO_INT);
     cmd_dirty(c, 1);
     char set[] = "SET", keepttl[] = "KEEPTTL";
     char *argv[4] = {set, c->argv[1], buf, keepttl};

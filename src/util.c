@@ -78,26 +78,6 @@ int util_str2ld(const char *s, size_t len, long double *out)
     return 1;
 }
 
-int util_str2d(const char *s, size_t len, double *out)
-{
-    char buf[256];
-    if (len == 0 || len >= sizeof(buf))
-        return 0;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    if (isspace((unsigned char)buf[0]))
-        return 0;
-    char *end;
-    errno = 0;
-    double v = strtod(buf, &end);
-    if ((size_t)(end - buf) != len || isnan(v))
-        return 0;
-    if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO))
-        return 0;
-    *out = v;
-    return 1;
-}
-
 int util_ld2str(char *buf, size_t size, long double v)
 {
     if (!isfinite(v))

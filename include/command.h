@@ -17,6 +17,10 @@
 #include "client.h"
 
 typedef void (*cmd_fn)(client *c);
+/* For commands whose key positions depend on the arguments (numkeys):
+ * fills pos with the argv indexes of the keys (at most max) and returns the
+ * count, or -1 when the arguments are invalid. */
+typedef int (*cmd_getkeys_fn)(char **argv, size_t *argvlen, int argc, int *pos, int max);
 
 enum {
     CMD_WRITE = 1 << 0,
@@ -55,10 +59,14 @@ typedef struct cmd_def {
     const char *summary;
     const char *complexity;
     struct cmd_def *subcmds; /* NULL-name terminated, or NULL */
+    cmd_getkeys_fn getkeys;  /* movable keys (CMD_MOVABLE_KEYS), or NULL */
     /* Statistics (INFO commandstats). */
     long long calls, usec, rejected_calls, failed_calls;
 } cmd_def;
 
+/* Adds a NULL-name terminated table of commands (a type module's, from a
+ * constructor that runs before main). Must happen before cmd_init. */
+void cmd_register_table(cmd_def *table);
 /* Builds the lookup index. Call once at start; cmd_fini releases it. */
 void cmd_init(void);
 void cmd_fini(void);

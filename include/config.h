@@ -41,6 +41,16 @@ typedef struct config_t {
     int supervised;
     char *unixsocket;
     int unixsocketperm;
+    /* Collection encodings: past these sizes a compact (listpack/intset)
+     * value converts to its large structure. Names as Redis 7's. */
+    int list_max_listpack_size;     /* > 0 entries, < 0: -1..-5 = 4..64 KB */
+    int hash_max_listpack_entries;
+    int hash_max_listpack_value;
+    int set_max_intset_entries;
+    int set_max_listpack_entries;
+    int set_max_listpack_value;
+    int zset_max_listpack_entries;
+    int zset_max_listpack_value;
 } config_t;
 
 extern config_t cfg;

@@ -20,8 +20,40 @@
 #include <stdint.h>
 
 enum { OBJ_STRING = 0, OBJ_LIST = 1, OBJ_SET = 2, OBJ_ZSET = 3, OBJ_HASH = 4 };
-/* String encodings, named as Redis names them in OBJECT ENCODING. */
-enum { OBJ_ENC_RAW = 0, OBJ_ENC_INT = 1, OBJ_ENC_EMBSTR = 2 };
+#define OBJ_NTYPES 5
+/* Encodings, named as Redis names them in OBJECT ENCODING (3 bits). The
+ * first three are for strings; the rest name the structure a collection
+ * currently uses, where it plays the role of Redis's. */
+enum {
+    OBJ_ENC_RAW = 0,
+    OBJ_ENC_INT = 1,
+    OBJ_ENC_EMBSTR = 2,
+    OBJ_ENC_LISTPACK = 3,
+    OBJ_ENC_QUICKLIST = 4,
+    OBJ_ENC_INTSET = 5,
+    OBJ_ENC_HASHTABLE = 6,
+    OBJ_ENC_SKIPLIST = 7,
+};
+
+/* Called by a type's rewrite callback for each command that rebuilds the
+ * value (AOF rewrite); argv[i] need not be NUL-terminated. */
+typedef void (*obj_emit_fn)(void *ctx, int argc, const char **argv, const size_t *lens);
+
+/* What the keyspace needs to know about a collection type's value. */
+typedef struct obj_type_ops {
+    /* Frees the value. Required. */
+    void (*free)(void *val);
+    /* A deep copy of the value (COPY). Required. */
+    void *(*dup)(const void *val);
+    /* Emits the fewest commands that rebuild the value under key, batched
+     * into variadic commands (RPUSH/SADD/HSET/ZADD with many arguments).
+     * Required for the AOF rewrite. */
+    void (*rewrite)(const char *key, size_t klen, const void *val, obj_emit_fn emit, void *ctx);
+} obj_type_ops;
+
+/* Registers the operations of a collection type (at start-up, once). */
+void obj_register_type(int type, const obj_type_ops *ops);
+const obj_type_ops *obj_type_ops_of(int type);
 
 #define OBJ_NO_EXPIRE (-1LL)
 /* Redis's limit for the int encoding and for embstr. */
@@ -40,8 +72,20 @@ enum {
  * unix ms or OBJ_NO_EXPIRE. Caller owns the result (obj_free). */
 obj *obj_new_string(const char *key, size_t klen, const char *val, size_t vlen, long long expire,
                     int how);
+/* A new collection entry owning val (freed through the type's ops). */
+obj *obj_new_value(const char *key, size_t klen, int type, int enc, void *val, long long expire);
+/* The value of a collection entry. */
+void *obj_value(const obj *o);
+/* Replaces the value pointer and encoding in place (after a conversion);
+ * the old value is not freed. */
+void obj_set_value(obj *o, void *val, int enc);
+
 /* Frees the entry and the value it owns. */
 void obj_free(obj *o);
+/* Frees only the entry, not a collection value it points to: for an entry
+ * whose value was moved to another entry (obj_with_expire, obj_rename).
+ * For strings this is obj_free. */
+void obj_free_shell(obj *o);
 
 int obj_type(const obj *o);
 int obj_encoding(const obj *o);
@@ -56,12 +100,17 @@ void obj_str(const obj *o, const char **val, size_t *len);
 
 long long obj_expire(const obj *o);
 /* Returns an entry equal to o but with the given expire (OBJ_NO_EXPIRE to
- * remove it): o itself when the change fits in place, otherwise a new entry,
- * and then o is left untouched so that the caller can swap it out of the
- * tables (which compare keys through it) before freeing it. */
+ * remove it): o itself when the change fits in place, otherwise a new entry
+ * that takes over o's value; o is then left untouched so that the caller
+ * can swap it out of the tables (which compare keys through it) before
+ * freeing it with obj_free_shell. */
 obj *obj_with_expire(obj *o, long long expire);
-/* A copy of o under another key, keeping value and expire (COPY, RENAME). */
+/* A copy of o under another key, keeping the expire; a collection value is
+ * deep-copied (COPY). */
 obj *obj_copy_as(const obj *o, const char *key, size_t klen);
+/* A new entry under another key that takes over o's value and expire
+ * (RENAME): afterwards free o with obj_free_shell. */
+obj *obj_rename(const obj *o, const char *key, size_t klen);
 
 /* 24-bit LRU clock handling for OBJECT IDLETIME. */
 void obj_touch(obj *o, uint32_t lruclock);

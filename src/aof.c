@@ -586,6 +586,32 @@ static void out_maybe_flush(out *o)
 
 #define MSET_BATCH 64
 
+/* obj_emit_fn for the rewrite: one command into the child's buffer. */
+static void emit_command(void *ctx, int argc, const char **argv, const size_t *lens)
+{
+    out *o = ctx;
+    buf_header(&o->b, '*', argc);
+    for (int i = 0; i < argc; i++)
+        buf_bulk(&o->b, argv[i], lens[i]);
+    out_maybe_flush(o);
+}
+
+/* A collection: its type's own batched commands, then its expire. */
+static void rewrite_collection(out *o, obj *e, long long exp)
+{
+    const char *k;
+    size_t kl;
+    obj_key(e, &k, &kl);
+    obj_type_ops_of(obj_type(e))->rewrite(k, kl, obj_value(e), emit_command, o);
+    if (exp == OBJ_NO_EXPIRE)
+        return;
+    char ms[24];
+    int msl = util_ll2str(ms, exp);
+    const char *argv[] = {"PEXPIREAT", k, ms};
+    size_t lens[] = {9, kl, (size_t)msl};
+    emit_command(o, 3, argv, lens);
+}
+
 /* Writes the commands that rebuild database d. Strings without an expire go
  * in MSET batches; a string with one is a single SET ... PXAT. */
 static void rewrite_db(out *o, db *d, long long now)
@@ -624,10 +650,14 @@ static void rewrite_db(out *o, db *d, long long now)
         if (!e)
             break;
         long long exp = obj_expire(e);
+        if (exp != OBJ_NO_EXPIRE && exp <= now)
+            continue; /* already expired: leave it out */
+        if (obj_type(e) != OBJ_STRING) {
+            rewrite_collection(o, e, exp);
+            continue;
+        }
         if (exp == OBJ_NO_EXPIRE)
             continue;
-        if (exp <= now)
-            continue; /* already expired: leave it out */
         const char *k, *v;
         size_t kl, vl;
         char ms[24];

@@ -24,22 +24,7 @@
 #include "server.h"
 #include "util.h"
 
-#define W CMD_WRITE
-#define R CMD_READONLY
-#define M CMD_DENYOOM
-#define A CMD_ADMIN
-#define F CMD_FAST
-#define NS CMD_NOSCRIPT
-#define LD CMD_LOADING
-#define ST CMD_STALE
-#define NA CMD_NO_AUTH
-
-#define C(name, proc, arity, flags, fk, lk, ks, acl, group, since, summary, cx)                   \
-    {name, proc, arity, flags, fk, lk, ks, acl, group, since, summary, cx, NULL, 0, 0, 0, 0}
-#define P(name, arity, flags, acl, group, since, summary, subs)                                    \
-    {name, NULL, arity, flags, 0, 0, 0, acl, group, since, summary, "Depends on subcommand.",    \
-     subs, 0, 0, 0, 0}
-#define END {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0}
+#include "cmdtable.h"
 
 static cmd_def client_subs[] = {
     C("client|id", cmd_client_id, 2, NS | LD | ST, 0, 0, 0, "slow connection", "connection", "5.0.0", "Returns the unique client ID of the connection.", "O(1)"),
@@ -94,7 +79,7 @@ static cmd_def function_subs[] = {
     END,
 };
 
-static cmd_def table[] = {
+static cmd_def core_table[] = {
     /* connection */
     C("ping", cmd_ping, -1, F, 0, 0, 0, "fast connection", "connection", "1.0.0", "Returns the server's liveliness response.", "O(1)"),
     C("echo", cmd_echo, 2, F | LD | ST, 0, 0, 0, "fast connection", "connection", "1.0.0", "Returns the given string.", "O(1)"),
@@ -156,7 +141,7 @@ static cmd_def table[] = {
     /* server */
     C("info", cmd_info, -1, LD | ST, 0, 0, 0, "slow dangerous", "server", "1.0.0", "Returns information and statistics about the server.", "O(1)"),
     P("config", -2, 0, "slow", "server", "2.0.0", "A container for server configuration commands.", config_subs),
-    {"command", cmd_command, -1, LD | ST, 0, 0, 0, "slow connection", "server", "2.8.13", "Returns detailed information about all commands.", "O(N) where N is the total number of Redis commands", command_subs, 0, 0, 0, 0},
+    {"command", cmd_command, -1, LD | ST, 0, 0, 0, "slow connection", "server", "2.8.13", "Returns detailed information about all commands.", "O(N) where N is the total number of Redis commands", command_subs, NULL, 0, 0, 0, 0},
     C("time", cmd_time, 1, LD | ST | F, 0, 0, 0, "fast", "server", "2.6.0", "Returns the server time.", "O(1)"),
     C("lastsave", cmd_lastsave, 1, LD | ST | F, 0, 0, 0, "admin fast dangerous", "server", "1.0.0", "Returns the Unix timestamp of the last successful save to disk.", "O(1)"),
     C("shutdown", cmd_shutdown, -1, A | NS | LD | ST | CMD_NO_MULTI | CMD_ALLOW_BUSY, 0, 0, 0, "admin slow dangerous", "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"),
@@ -173,7 +158,24 @@ static cmd_def table[] = {
     P("function", -2, 0, "slow", "scripting", "7.0.0", "A container for function commands.", function_subs),
 };
 
-#define NCMDS (sizeof(table) / sizeof(table[0]))
+#define NCORE (sizeof(core_table) / sizeof(core_table[0]))
+
+/* Every top-level command: the core table above, then the tables of the
+ * type modules, which register themselves (cmd_register_table) before
+ * main runs. Built by cmd_init. */
+static cmd_def **table;
+static size_t ncmds;
+#define NCMDS ncmds
+
+#define MAX_TABLES 16
+static cmd_def *extra_tables[MAX_TABLES];
+static int nextra;
+
+void cmd_register_table(cmd_def *t)
+{
+    if (nextra < MAX_TABLES)
+        extra_tables[nextra++] = t;
+}
 
 /* ---- lookup -------------------------------------------------------------- */
 
@@ -190,9 +192,20 @@ static ht *index_ht;
 void cmd_init(void)
 {
     index_ht = ht_new(&def_type);
+    size_t n = NCORE;
+    for (int t = 0; t < nextra; t++)
+        for (cmd_def *d = extra_tables[t]; d->name; d++)
+            n++;
+    table = mem_alloc(n * sizeof(cmd_def *));
+    ncmds = 0;
+    for (size_t i = 0; i < NCORE; i++)
+        table[ncmds++] = &core_table[i];
+    for (int t = 0; t < nextra; t++)
+        for (cmd_def *d = extra_tables[t]; d->name; d++)
+            table[ncmds++] = d;
     for (size_t i = 0; i < NCMDS; i++) {
-        ht_add(index_ht, &table[i]);
-        for (cmd_def *s = table[i].subcmds; s && s->name; s++)
+        ht_add(index_ht, table[i]);
+        for (cmd_def *s = table[i]->subcmds; s && s->name; s++)
             ht_add(index_ht, s);
     }
 }
@@ -220,6 +233,9 @@ void cmd_fini(void)
 {
     ht_free(index_ht);
     index_ht = NULL;
+    mem_free(table);
+    table = NULL;
+    ncmds = 0;
 }
 
 const cmd_def *cmd_lookup(char **argv, size_t *argvlen, int argc)
@@ -235,7 +251,7 @@ const cmd_def *cmd_lookup(char **argv, size_t *argvlen, int argc)
 
 const cmd_def *cmd_at(size_t i)
 {
-    return i < NCMDS ? &table[i] : NULL;
+    return i < NCMDS ? table[i] : NULL;
 }
 
 size_t cmd_count(void)
@@ -298,8 +314,8 @@ static void reset_def(cmd_def *d)
 void cmd_reset_stats(void)
 {
     for (size_t i = 0; i < NCMDS; i++) {
-        reset_def(&table[i]);
-        for (cmd_def *s = table[i].subcmds; s && s->name; s++)
+        reset_def(table[i]);
+        for (cmd_def *s = table[i]->subcmds; s && s->name; s++)
             reset_def(s);
     }
     nerrs = 0;
@@ -321,13 +337,13 @@ static void stat_line(const cmd_def *d, cmd_line_fn fn, void *ctx)
 void cmd_info_commandstats(cmd_line_fn fn, void *ctx)
 {
     for (size_t i = 0; i < NCMDS; i++) {
-        if (table[i].subcmds) {
-            for (const cmd_def *s = table[i].subcmds; s->name; s++)
+        if (table[i]->subcmds) {
+            for (const cmd_def *s = table[i]->subcmds; s->name; s++)
                 stat_line(s, fn, ctx);
-            if (table[i].proc)
-                stat_line(&table[i], fn, ctx);
+            if (table[i]->proc)
+                stat_line(table[i], fn, ctx);
         } else {
-            stat_line(&table[i], fn, ctx);
+            stat_line(table[i], fn, ctx);
         }
     }
 }
@@ -652,7 +668,7 @@ void cmd_command(client *c)
     reply_buf *rb = client_reply_buf(c);
     reply_array(rb, (long long)NCMDS);
     for (size_t i = 0; i < NCMDS; i++)
-        reply_command_info(rb, &table[i]);
+        reply_command_info(rb, table[i]);
 }
 
 void cmd_command_count(client *c)
@@ -718,7 +734,7 @@ void cmd_command_list(client *c)
         client_add_error(c, ERR_SYNTAX);
         return;
     }
-    if (list_filter_match(c, &table[0]) < 0) {
+    if (list_filter_match(c, table[0]) < 0) {
         client_add_error(c, ERR_SYNTAX);
         return;
     }
@@ -726,11 +742,11 @@ void cmd_command_list(client *c)
     size_t off = reply_defer(rb);
     long long n = 0;
     for (size_t i = 0; i < NCMDS; i++) {
-        if (list_filter_match(c, &table[i]) == 1) {
-            reply_bulk_cstr(rb, table[i].name);
+        if (list_filter_match(c, table[i]) == 1) {
+            reply_bulk_cstr(rb, table[i]->name);
             n++;
         }
-        for (const cmd_def *s = table[i].subcmds; s && s->name; s++) {
+        for (const cmd_def *s = table[i]->subcmds; s && s->name; s++) {
             if (list_filter_match(c, s) == 1) {
                 reply_bulk_cstr(rb, s->name);
                 n++;
@@ -752,6 +768,23 @@ void cmd_command_getkeys(client *c)
     }
     if ((d->arity > 0 && argc != d->arity) || (d->arity < 0 && argc < -d->arity)) {
         client_add_error(c, "ERR Invalid number of arguments specified for command");
+        return;
+    }
+    if (d->getkeys) {
+        int pos[256];
+        int n = d->getkeys(argv, argvlen, argc, pos, 256);
+        if (n < 0) {
+            client_add_error(c, "ERR Invalid arguments specified for command");
+            return;
+        }
+        if (n == 0) {
+            client_add_error(c, "ERR The command has no key arguments");
+            return;
+        }
+        reply_buf *rb = client_reply_buf(c);
+        reply_array(rb, n);
+        for (int i = 0; i < n; i++)
+            reply_bulk(rb, argv[pos[i]], argvlen[pos[i]]);
         return;
     }
     if (d->first_key == 0) {

@@ -83,6 +83,19 @@ static config_def defs[] = {
     ENUM("supervised", F_IMMUTABLE, supervised, supervised_names, "no"),
     STR("unixsocket", F_IMMUTABLE, unixsocket, ""),
     INT("unixsocketperm", F_IMMUTABLE, unixsocketperm, 0, 0777, "0"),
+    {"list-max-listpack-size", "list-max-ziplist-size", T_INT, 0, &cfg.list_max_listpack_size,
+     INT_MIN, INT_MAX, "-2", NULL, NULL},
+    {"hash-max-listpack-entries", "hash-max-ziplist-entries", T_INT, 0,
+     &cfg.hash_max_listpack_entries, 0, INT_MAX, "128", NULL, NULL},
+    {"hash-max-listpack-value", "hash-max-ziplist-value", T_INT, 0, &cfg.hash_max_listpack_value,
+     0, INT_MAX, "64", NULL, NULL},
+    INT("set-max-intset-entries", 0, set_max_intset_entries, 0, INT_MAX, "512"),
+    INT("set-max-listpack-entries", 0, set_max_listpack_entries, 0, INT_MAX, "128"),
+    INT("set-max-listpack-value", 0, set_max_listpack_value, 0, INT_MAX, "64"),
+    {"zset-max-listpack-entries", "zset-max-ziplist-entries", T_INT, 0,
+     &cfg.zset_max_listpack_entries, 0, INT_MAX, "128", NULL, NULL},
+    {"zset-max-listpack-value", "zset-max-ziplist-value", T_INT, 0, &cfg.zset_max_listpack_value,
+     0, INT_MAX, "64", NULL, NULL},
 };
 
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))

@@ -153,9 +153,10 @@ obj *db_set_expire(db *d, obj *o, long long when_ms)
     }
     obj *n = obj_with_expire(o, when_ms);
     if (n != o) {
-        /* Swap first, free after: the tables compare keys through o. */
+        /* Swap first, free after: the tables compare keys through o. n
+         * took over o's value, so only o's shell goes. */
         ht_replace(d->keys, n);
-        obj_free(o);
+        obj_free_shell(o);
     }
     if (when_ms != OBJ_NO_EXPIRE)
         ht_add(d->expires, n);

@@ -72,11 +72,26 @@ static int choose_encoding(const char *val, size_t vlen, int how)
     return vlen <= OBJ_EMBSTR_MAX ? OBJ_ENC_EMBSTR : OBJ_ENC_RAW;
 }
 
-static obj *build(int type, int enc, long long expire, uint32_t lru, const char *key, size_t klen,
-                  const char *val, size_t vlen)
+static const obj_type_ops *type_ops[OBJ_NTYPES];
+
+void obj_register_type(int type, const obj_type_ops *ops)
 {
+    type_ops[type] = ops;
+}
+
+const obj_type_ops *obj_type_ops_of(int type)
+{
+    return type_ops[type];
+}
+
+/* Lays out an entry. Strings: varint length and bytes after the key;
+ * collections: the value pointer, unaligned, after it. */
+static obj *build(int type, int enc, long long expire, uint32_t lru, const char *key, size_t klen,
+                  const char *val, size_t vlen, void *ptr)
+{
+    size_t vsize = type == OBJ_STRING ? varint_len(vlen) + vlen : sizeof(void *);
     size_t size = sizeof(obj) + (expire != OBJ_NO_EXPIRE ? 8 : 0) + varint_len(klen) + klen +
-                  varint_len(vlen) + vlen;
+                  vsize;
     obj *o = mem_small_alloc(size);
     o->tag = (uint8_t)(type | enc << 4 | (expire != OBJ_NO_EXPIRE ? TAG_HAS_EXPIRE : 0));
     obj_touch(o, lru);
@@ -88,6 +103,10 @@ static obj *build(int type, int enc, long long expire, uint32_t lru, const char 
     p = varint_put(p, klen);
     memcpy(p, key, klen);
     p += klen;
+    if (type != OBJ_STRING) {
+        memcpy(p, &ptr, sizeof(ptr));
+        return o;
+    }
     p = varint_put(p, vlen);
     if (vlen)
         memcpy(p, val, vlen);
@@ -97,14 +116,41 @@ static obj *build(int type, int enc, long long expire, uint32_t lru, const char 
 obj *obj_new_string(const char *key, size_t klen, const char *val, size_t vlen, long long expire,
                     int how)
 {
-    return build(OBJ_STRING, choose_encoding(val, vlen, how), expire, 0, key, klen, val,
-                 vlen);
+    return build(OBJ_STRING, choose_encoding(val, vlen, how), expire, 0, key, klen, val, vlen,
+                 NULL);
+}
+
+obj *obj_new_value(const char *key, size_t klen, int type, int enc, void *val, long long expire)
+{
+    return build(type, enc, expire, 0, key, klen, NULL, 0, val);
+}
+
+void *obj_value(const obj *o)
+{
+    void *ptr;
+    memcpy(&ptr, value_start(o), sizeof(ptr));
+    return ptr;
+}
+
+void obj_set_value(obj *o, void *val, int enc)
+{
+    memcpy((unsigned char *)value_start(o), &val, sizeof(val));
+    o->tag = (uint8_t)((o->tag & ~0x70) | enc << 4);
+}
+
+void obj_free_shell(obj *o)
+{
+    if (o)
+        mem_small_free(o, obj_size(o));
 }
 
 void obj_free(obj *o)
 {
-    if (o)
-        mem_small_free(o, obj_size(o));
+    if (!o)
+        return;
+    if (obj_type(o) != OBJ_STRING)
+        type_ops[obj_type(o)]->free(obj_value(o));
+    obj_free_shell(o);
 }
 
 int obj_type(const obj *o)
@@ -124,6 +170,16 @@ const char *obj_encoding_name(const obj *o)
         return "int";
     case OBJ_ENC_EMBSTR:
         return "embstr";
+    case OBJ_ENC_LISTPACK:
+        return "listpack";
+    case OBJ_ENC_QUICKLIST:
+        return "quicklist";
+    case OBJ_ENC_INTSET:
+        return "intset";
+    case OBJ_ENC_HASHTABLE:
+        return "hashtable";
+    case OBJ_ENC_SKIPLIST:
+        return "skiplist";
     default:
         return "raw";
     }
@@ -157,13 +213,17 @@ long long obj_expire(const obj *o)
     return e;
 }
 
+/* The same value under key with expire; a collection's pointer is shared,
+ * so exactly one of the two entries may free it afterwards. */
 static obj *rebuild(const obj *o, const char *key, size_t klen, long long expire)
 {
+    if (obj_type(o) != OBJ_STRING)
+        return build(obj_type(o), obj_encoding(o), expire, obj_lru(o), key, klen, NULL, 0,
+                     obj_value(o));
     const char *val;
     size_t vlen;
     obj_str(o, &val, &vlen);
-    obj *n = build(obj_type(o), obj_encoding(o), expire, obj_lru(o), key, klen, val, vlen);
-    return n;
+    return build(OBJ_STRING, obj_encoding(o), expire, obj_lru(o), key, klen, val, vlen, NULL);
 }
 
 obj *obj_with_expire(obj *o, long long expire)
@@ -184,6 +244,14 @@ obj *obj_with_expire(obj *o, long long expire)
 
 obj *obj_copy_as(const obj *o, const char *key, size_t klen)
 {
+    obj *n = rebuild(o, key, klen, obj_expire(o));
+    if (obj_type(o) != OBJ_STRING)
+        obj_set_value(n, type_ops[obj_type(o)]->dup(obj_value(o)), obj_encoding(o));
+    return n;
+}
+
+obj *obj_rename(const obj *o, const char *key, size_t klen)
+{
     return rebuild(o, key, klen, obj_expire(o));
 }
 
@@ -201,6 +269,8 @@ uint32_t obj_lru(const obj *o)
 
 size_t obj_size(const obj *o)
 {
+    if (obj_type(o) != OBJ_STRING)
+        return (size_t)(value_start(o) - (const unsigned char *)o) + sizeof(void *);
     const char *v;
     size_t vlen;
     obj_str(o, &v, &vlen);

@@ -50,7 +50,7 @@
 #define ARGS_KEEP 64
 /* First capacity for inline requests, whose count is unknown up front. */
 #define ARGS_INLINE_FIRST 8
-/* string2ll's limit: 20 digits and a sign never fit in 21 bytes. */
+
 
 void resp_init(resp_parser *p)
 {

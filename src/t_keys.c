@@ -247,8 +247,9 @@ static void generic_rename(client *c, int nx)
         }
         db_delete(c->db, dst, dlen);
     }
-    obj *n = obj_copy_as(o, dst, dlen);
-    db_delete(c->db, src, slen);
+    /* The value moves to the new key; only the old entry's shell goes. */
+    obj *n = obj_rename(o, dst, dlen);
+    obj_free_shell(db_unlink(c->db, src, slen));
     db_add(c->db, n);
     cmd_dirty(c, 1);
     if (nx)

@@ -22,6 +22,7 @@
 
 struct db;
 struct cmd_def;
+struct block_state;
 
 enum {
     CLIENT_CLOSE_AFTER_REPLY = 1 << 0, /* close once `out` is written */
@@ -69,6 +70,7 @@ typedef struct client {
     long long ctime_ms;           /* connection time, unix ms */
     long long last_interaction;   /* monotonic ms of the last read or command */
     unsigned long long commands;  /* commands executed */
+    struct block_state *blocked;  /* set while blocked on keys (blocking.c) */
 
     struct client *prev, *next;   /* all clients, in creation order */
     struct client *pending_next;  /* pending-writes list */
@@ -95,6 +97,10 @@ void client_free_closed(void);
  * complete requests among them (used by fake clients and tests). Returns 0,
  * or -1 after a protocol error. */
 int client_feed(client *c, const char *buf, size_t len);
+
+/* Processes input that arrived while c was blocked (blocking.c calls it
+ * when c is served or times out). */
+void client_resume(client *c);
 
 /* Reply helpers: each appends to c->out (unless replies are off/skipped) and
  * queues the client for writing. */

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "blocking.h"
 #include "command.h"
 #include "config.h"
 #include "db.h"
@@ -89,6 +90,7 @@ static void unlink_pending(client *c)
 
 void client_free(client *c)
 {
+    blocking_remove(c);
     unlink_pending(c);
     if (c->fd >= 0) {
         ev_del_fd(server.loop, c->fd, EV_READABLE | EV_WRITABLE);
@@ -214,7 +216,10 @@ static size_t process_requests(client *c, char *buf, size_t len)
 {
     size_t pos = 0;
     cmd_begin_batch();
-    while (pos < len && !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))) {
+    /* A blocked client's further requests wait, unparsed, until it is
+     * served or times out (client_resume). */
+    while (pos < len && !c->blocked &&
+           !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))) {
         size_t consumed = 0;
         c->parser.unauthenticated = !c->authenticated;
         int rc = resp_parse(&c->parser, buf + pos, len - pos, &consumed);
@@ -277,6 +282,13 @@ static void process_own(client *c)
         c->qbuf = mem_realloc(c->qbuf, cap);
         c->qcap = cap;
     }
+}
+
+void client_resume(client *c)
+{
+    client_mark_pending(c);
+    if (c->qbuf && !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)))
+        process_own(c);
 }
 
 int client_feed(client *c, const char *buf, size_t len)
@@ -411,6 +423,8 @@ size_t client_info_line(client *c, char *buf, size_t size)
     int nf = 0;
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
         flags[nf++] = 'A';
+    if (c->blocked)
+        flags[nf++] = 'b';
     if (c->flags & CLIENT_UNIX)
         flags[nf++] = 'U';
     if (nf == 0)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "aof.h"
+#include "blocking.h"
 #include "commands.h"
 #include "config.h"
 #include "db.h"
@@ -473,6 +474,8 @@ void cmd_execute(client *c)
     }
     if (c->flags & CLIENT_FAKE)
         c->out.len = 0;
+    /* Keys this command filled may wake blocked clients (BLPOP ...). */
+    blocking_handle_ready();
 }
 
 /* ---- shared helpers for handlers ----------------------------------------- */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "aof.h"
+#include "blocking.h"
 #include "client.h"
 #include "command.h"
 #include "config.h"
@@ -311,6 +312,8 @@ static void before_sleep(ev_loop *loop, void *data)
                     got_shutdown_signal == SIGINT ? "SIGINT" : "SIGTERM");
         server.shutdown_asap = 1;
     }
+    blocking_handle_ready();
+    blocking_handle_timeouts(server.now_ms);
     client_free_closed();
     /* The AOF is written (and for appendfsync always, fsynced) before any
      * reply of this tick leaves, so no client sees OK for a write that is

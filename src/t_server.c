@@ -17,6 +17,7 @@
 
 #include "command.h"
 #include "aof.h"
+#include "blocking.h"
 #include "commands.h"
 #include "config.h"
 #include "db.h"
@@ -138,10 +139,11 @@ static void info_clients(text *t)
               "maxclients:%d\r\n"
               "client_recent_max_input_buffer:%zu\r\n"
               "client_recent_max_output_buffer:%zu\r\n"
-              "blocked_clients:0\r\n"
+              "blocked_clients:%zu\r\n"
               "tracking_clients:0\r\n"
               "clients_in_timeout_table:0\r\n",
-              client_count(), cfg.maxclients, server.recent_max_input, server.recent_max_output);
+              client_count(), cfg.maxclients, server.recent_max_input, server.recent_max_output,
+              blocking_count());
 }
 
 static void info_memory(text *t)

@@ -1,0 +1,59 @@
+/* blocking: clients blocked on keys by BLPOP, BRPOP, BLMOVE, BRPOPLPUSH,
+ * BLMPOP, BZPOPMIN, BZPOPMAX and BZMPOP.
+ *
+ * How a blocking command works:
+ *   1. Its handler first tries to serve at once, like the non-blocking form.
+ *   2. If nothing can be served, it calls blocking_block() instead of
+ *      replying: the client stops processing input and waits, queued on each
+ *      key in arrival order.
+ *   3. Every command that adds elements to a list or sorted set calls
+ *      blocking_signal_key() for that key.
+ *   4. After the current command, the server takes the signalled keys and
+ *      re-executes the waiting clients' commands, oldest first, until one
+ *      finds nothing to take (which re-blocks it, keeping its place in the
+ *      queue). A re-executed command replies and feeds the AOF as if it had
+ *      just arrived (so its handler propagates the non-blocking form).
+ *   5. At the deadline the client gets the command's null reply and goes on.
+ * A client that disconnects while blocked is removed from every queue.
+ */
+#ifndef RESPD_BLOCKING_H
+#define RESPD_BLOCKING_H
+
+#include <stddef.h>
+
+#include "client.h"
+
+struct db;
+
+/* What a timed-out client receives. */
+enum { BLOCK_TIMEOUT_NULL_ARRAY = 0, BLOCK_TIMEOUT_NULL_BULK = 1 };
+
+/* Parses a timeout argument in seconds (a float, as Redis 7 accepts) into an
+ * absolute deadline in unix ms, 0 meaning forever. Replies with Redis's
+ * error and returns -1 when it is not a valid, non-negative number. */
+int blocking_timeout_or_reply(client *c, int argi, long long *deadline_ms);
+
+/* Blocks c (which is executing a blocking command) on the keys at
+ * argv[key_idx[0..nkeys)] in c->db. Keeps a copy of the command to run again.
+ * No reply is sent now. */
+void blocking_block(client *c, const int *key_idx, int nkeys, long long deadline_ms,
+                    int timeout_reply);
+
+/* Marks key as ready: elements were added to it. Cheap when nobody waits. */
+void blocking_signal_key(struct db *d, const char *key, size_t klen);
+
+/* Serves clients waiting on ready keys (run after each command and in
+ * before-sleep). */
+void blocking_handle_ready(void);
+/* Times out clients whose deadline passed (run from the cron and before-
+ * sleep). */
+void blocking_handle_timeouts(long long now_ms);
+
+/* Removes c from every queue (disconnect, CLIENT KILL). */
+void blocking_remove(client *c);
+/* 1 while c is blocked. */
+int blocking_is_blocked(const client *c);
+/* Number of blocked clients (INFO blocked_clients). */
+size_t blocking_count(void);
+
+#endif

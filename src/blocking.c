@@ -1,0 +1,321 @@
+/* blocking: clients waiting on keys. See blocking.h for the sequence.
+ *
+ * Structures: a hash table maps (database, key) to a FIFO queue of waiting
+ * clients; each blocked client keeps its state (a private copy of its
+ * command, its keys, its deadline) and the queue nodes it owns, so that
+ * removing it is proportional to its number of keys. Signalled keys go on a
+ * ready list; blocking_handle_ready() drains it after each command.
+ *
+ * Re-execution keeps a client's place: while its command runs again, a
+ * second blocking_block() call only marks it as still blocked, and its
+ * queue nodes are left where they are.
+ */
+#include "blocking.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "command.h"
+#include "commands.h"
+#include "db.h"
+#include "ev.h"
+#include "hashtable.h"
+#include "mem.h"
+#include "server.h"
+#include "util.h"
+
+typedef struct waiter waiter;
+typedef struct key_queue key_queue;
+
+/* One client waiting on one key. */
+struct waiter {
+    client *c;
+    key_queue *q;
+    waiter *prev, *next;     /* in the key's queue */
+};
+
+/* The clients waiting on one key, oldest first. The key is the database
+ * id (4 bytes) followed by the key bytes. */
+struct key_queue {
+    waiter *head, *tail;
+    int ready;               /* on the ready list */
+    size_t klen;
+    char key[];
+};
+
+typedef struct block_state {
+    int argc;
+    char **argv;
+    size_t *argvlen;
+    int nkeys;
+    waiter **waiters;        /* one per key */
+    long long deadline;      /* unix ms, 0 = forever */
+    int timeout_reply;
+    int rerun;               /* its command is being executed again */
+    int reblocked;           /* ...and found nothing to take */
+    client *prev, *next;     /* all blocked clients */
+} block_state;
+
+static ht *queues;
+static key_queue **ready;
+static size_t nready, capready;
+static client *blocked_head;
+static size_t nblocked;
+static long long timer_id;
+
+static void queue_key(const void *entry, const char **key, size_t *len)
+{
+    const key_queue *q = entry;
+    *key = q->key;
+    *len = q->klen;
+}
+
+static void queue_free(void *entry)
+{
+    mem_free(entry);
+}
+
+static const ht_type queue_type = {.entry_key = queue_key, .entry_free = queue_free};
+
+/* The composite key of (db, key) in buf; returns its length. buf must hold
+ * klen + 4 bytes. */
+static size_t make_qkey(char *buf, int dbid, const char *key, size_t klen)
+{
+    memcpy(buf, &dbid, 4);
+    memcpy(buf + 4, key, klen);
+    return klen + 4;
+}
+
+static block_state *state_of(const client *c)
+{
+    return c->blocked;
+}
+
+int blocking_is_blocked(const client *c)
+{
+    return c->blocked != NULL;
+}
+
+size_t blocking_count(void)
+{
+    return nblocked;
+}
+
+int blocking_timeout_or_reply(client *c, int argi, long long *deadline_ms)
+{
+    long double secs;
+    if (!util_str2ld(c->argv[argi], c->argvlen[argi], &secs) || isinf(secs)) {
+        client_add_error(c, "ERR timeout is not a float or out of range");
+        return -1;
+    }
+    if (secs < 0) {
+        client_add_error(c, "ERR timeout is negative");
+        return -1;
+    }
+    long double ms = secs * 1000.0L;
+    if (ms > (long double)(1LL << 52)) {
+        client_add_error(c, "ERR timeout is out of range");
+        return -1;
+    }
+    long long t = (long long)ms;
+    if (t == 0 && secs > 0)
+        t = 1; /* a positive timeout under a millisecond still times out */
+    *deadline_ms = t ? db_now() + t : 0;
+    return 0;
+}
+
+/* While clients wait with a deadline, a 10 ms timer makes sure the loop
+ * wakes up to time them out even when nothing else happens. */
+static long long timeout_tick(ev_loop *loop, long long id, void *data)
+{
+    (void)loop;
+    (void)id;
+    (void)data;
+    server_update_time();
+    blocking_handle_timeouts(server.now_ms);
+    if (nblocked == 0) {
+        timer_id = 0;
+        return EV_TIMER_STOP;
+    }
+    return 10;
+}
+
+void blocking_block(client *c, const int *key_idx, int nkeys, long long deadline_ms,
+                    int timeout_reply)
+{
+    block_state *st = state_of(c);
+    if (st && st->rerun) {
+        /* Re-executed and still nothing: keep the place in every queue. */
+        st->reblocked = 1;
+        return;
+    }
+    if (!queues)
+        queues = ht_new(&queue_type);
+    st = mem_calloc(1, sizeof(*st));
+    st->argc = c->argc;
+    st->argv = mem_alloc(sizeof(char *) * (size_t)c->argc);
+    st->argvlen = mem_alloc(sizeof(size_t) * (size_t)c->argc);
+    for (int i = 0; i < c->argc; i++) {
+        st->argv[i] = mem_strndup(c->argv[i], c->argvlen[i]);
+        st->argvlen[i] = c->argvlen[i];
+    }
+    st->deadline = deadline_ms;
+    st->timeout_reply = timeout_reply;
+    st->nkeys = nkeys;
+    st->waiters = mem_calloc((size_t)nkeys, sizeof(waiter *));
+    for (int i = 0; i < nkeys; i++) {
+        const char *key = c->argv[key_idx[i]];
+        size_t klen = c->argvlen[key_idx[i]];
+        char *qk = mem_alloc(klen + 4);
+        size_t qlen = make_qkey(qk, c->db->id, key, klen);
+        key_queue *q = ht_find(queues, qk, qlen);
+        if (!q) {
+            q = mem_calloc(1, sizeof(*q) + qlen);
+            memcpy(q->key, qk, qlen);
+            q->klen = qlen;
+            ht_add(queues, q);
+        }
+        mem_free(qk);
+        waiter *w = mem_calloc(1, sizeof(*w));
+        w->c = c;
+        w->q = q;
+        w->prev = q->tail;
+        if (q->tail)
+            q->tail->next = w;
+        else
+            q->head = w;
+        q->tail = w;
+        st->waiters[i] = w;
+    }
+    st->next = blocked_head;
+    if (blocked_head)
+        state_of(blocked_head)->prev = c;
+    blocked_head = c;
+    c->blocked = st;
+    nblocked++;
+    if (deadline_ms && !timer_id && server.loop)
+        timer_id = ev_timer_add(server.loop, 10, timeout_tick, NULL);
+}
+
+static void unlink_waiter(waiter *w)
+{
+    key_queue *q = w->q;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        q->head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        q->tail = w->prev;
+    if (!q->head && !q->ready)
+        ht_delete(queues, q->key, q->klen);
+    mem_free(w);
+}
+
+void blocking_remove(client *c)
+{
+    block_state *st = state_of(c);
+    if (!st)
+        return;
+    for (int i = 0; i < st->nkeys; i++)
+        unlink_waiter(st->waiters[i]);
+    if (st->prev)
+        state_of(st->prev)->next = st->next;
+    else
+        blocked_head = st->next;
+    if (st->next)
+        state_of(st->next)->prev = st->prev;
+    for (int i = 0; i < st->argc; i++)
+        mem_free(st->argv[i]);
+    mem_free(st->argv);
+    mem_free(st->argvlen);
+    mem_free(st->waiters);
+    mem_free(st);
+    c->blocked = NULL;
+    nblocked--;
+}
+
+void blocking_signal_key(db *d, const char *key, size_t klen)
+{
+    if (nblocked == 0 || !queues)
+        return;
+    char small[256];
+    char *qk = klen + 4 <= sizeof(small) ? small : mem_alloc(klen + 4);
+    size_t qlen = make_qkey(qk, d->id, key, klen);
+    key_queue *q = ht_find(queues, qk, qlen);
+    if (qk != small)
+        mem_free(qk);
+    if (!q || q->ready)
+        return;
+    q->ready = 1;
+    if (nready == capready) {
+        capready = capready ? capready * 2 : 16;
+        ready = mem_realloc(ready, capready * sizeof(*ready));
+    }
+    ready[nready++] = q;
+}
+
+/* Runs c's saved command again. Returns 1 if it was served. */
+static int rerun(client *c)
+{
+    block_state *st = state_of(c);
+    st->rerun = 1;
+    st->reblocked = 0;
+    c->argc = st->argc;
+    c->argv = st->argv;
+    c->argvlen = st->argvlen;
+    cmd_execute(c);
+    c->argc = 0;
+    c->argv = NULL;
+    c->argvlen = NULL;
+    st->rerun = 0;
+    if (st->reblocked)
+        return 0;
+    blocking_remove(c);
+    client_resume(c);
+    return 1;
+}
+
+void blocking_handle_ready(void)
+{
+    static int running;
+    if (running || nready == 0)
+        return;
+    running = 1;
+    /* Serving one key can make others ready (BLMOVE pushes); keep going
+     * until nothing is left. */
+    while (nready > 0) {
+        key_queue *q = ready[--nready];
+        q->ready = 0;
+        /* Oldest first; stop at the first client that finds nothing. A
+         * served client leaves the queue, so the head moves on. */
+        while (q->head) {
+            client *c = q->head->c;
+            if (!rerun(c))
+                break;
+        }
+        if (!q->head)
+            ht_delete(queues, q->key, q->klen);
+    }
+    running = 0;
+}
+
+void blocking_handle_timeouts(long long now_ms)
+{
+    client *c = blocked_head;
+    while (c) {
+        client *next = state_of(c)->next;
+        block_state *st = state_of(c);
+        if (st->deadline && now_ms >= st->deadline) {
+            reply_buf *rb = client_reply_buf(c);
+            if (st->timeout_reply == BLOCK_TIMEOUT_NULL_BULK)
+                reply_null(rb);
+            else
+                reply_null_array(rb);
+            blocking_remove(c);
+            client_resume(c);
+        }
+        c = next;
+    }
+}

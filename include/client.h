@@ -35,6 +35,8 @@ enum {
     CLIENT_UNIX = 1 << 7,              /* connected over a unix socket */
     CLIENT_WAIT_WRITABLE = 1 << 8,     /* EPOLLOUT registered */
     CLIENT_PROPAGATED = 1 << 9,        /* the handler fed the AOF itself */
+    CLIENT_READ_PAUSED = 1 << 10,      /* not reading: its output is congested */
+    CLIENT_RESUME_QUEUED = 1 << 11,    /* on the resume list (held-back input) */
 };
 
 typedef struct client {
@@ -69,11 +71,13 @@ typedef struct client {
     char laddr[64];
     long long ctime_ms;           /* connection time, unix ms */
     long long last_interaction;   /* monotonic ms of the last read or command */
+    long long soft_limit_since;   /* monotonic ms since over the soft output limit, or 0 */
     unsigned long long commands;  /* commands executed */
     struct block_state *blocked;  /* set while blocked on keys (blocking.c) */
 
     struct client *prev, *next;   /* all clients, in creation order */
     struct client *pending_next;  /* pending-writes list */
+    struct client *resume_next;   /* resume list */
 } client;
 
 /* Creates a client for an accepted socket and starts reading from it, or

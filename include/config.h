@@ -14,6 +14,13 @@
 enum { FSYNC_NO = 0, FSYNC_ALWAYS = 1, FSYNC_EVERYSEC = 2 };
 enum { SUPERVISED_NO = 0, SUPERVISED_SYSTEMD = 1, SUPERVISED_AUTO = 2 };
 
+/* One class of client-output-buffer-limit: bytes, bytes, seconds (0 = none). */
+typedef struct config_obl {
+    long long hard;
+    long long soft;
+    int soft_seconds;
+} config_obl;
+
 typedef struct config_t {
     int port;
     char *bind;                 /* space-separated addresses */
@@ -51,6 +58,12 @@ typedef struct config_t {
     int set_max_listpack_value;
     int zset_max_listpack_entries;
     int zset_max_listpack_value;
+    /* client-output-buffer-limit. Only the normal class has clients in
+     * respd; the replica and pubsub classes are kept so that redis.conf
+     * files load, and apply to no client (no replication, no pub/sub). */
+    config_obl obl_normal;
+    config_obl obl_replica;
+    config_obl obl_pubsub;
 } config_t;
 
 extern config_t cfg;

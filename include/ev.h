@@ -48,6 +48,9 @@ void ev_set_before_sleep(ev_loop *loop, ev_hook_fn fn, void *data);
 /* Runs right after epoll_wait returns, before any event is delivered (the
  * server reads the clock there, once per tick). */
 void ev_set_after_sleep(ev_loop *loop, ev_hook_fn fn, void *data);
+/* Makes the next epoll_wait return at once (work is pending that no event
+ * will announce, e.g. input held back while a client's output drained). */
+void ev_no_wait(ev_loop *loop);
 /* Runs until ev_stop. */
 void ev_run(ev_loop *loop);
 /* Makes ev_run return after the current iteration. Safe from a signal handler

@@ -30,15 +30,25 @@
 #define BIG_ARG (32 * 1024)
 /* Output buffers larger than this are released once written. */
 #define OUT_KEEP (16 * 1024)
+/* Fairness: while more than this much output waits for a client, its next
+ * requests wait too (and its socket is not read), so one client's huge
+ * replies or pipeline cost every other client at most one slice per tick. */
+#define OUT_CONGESTED (1024 * 1024)
 
 static char shared_rbuf[READ_CHUNK];
 static client *clients_head, *clients_tail;
 static client *pending_head;
+static client *resume_head; /* clients with held-back input to run */
 static size_t nclients;
 static size_t nclosing; /* clients marked CLOSE_ASAP and not yet freed */
 static uint64_t next_id = 1;
 
 static void on_event(ev_loop *loop, int fd, void *data, int mask);
+
+static size_t out_pending(const client *c)
+{
+    return c->out.len - c->sent;
+}
 
 client *client_new(int fd, int flags)
 {
@@ -75,6 +85,19 @@ client *client_new(int fd, int flags)
     return c;
 }
 
+static void unlink_resume(client *c)
+{
+    if (!(c->flags & CLIENT_RESUME_QUEUED))
+        return;
+    for (client **pp = &resume_head; *pp; pp = &(*pp)->resume_next) {
+        if (*pp == c) {
+            *pp = c->resume_next;
+            break;
+        }
+    }
+    c->flags &= ~CLIENT_RESUME_QUEUED;
+}
+
 static void unlink_pending(client *c)
 {
     if (!(c->flags & CLIENT_PENDING_WRITE))
@@ -92,6 +115,7 @@ void client_free(client *c)
 {
     blocking_remove(c);
     unlink_pending(c);
+    unlink_resume(c);
     if (c->fd >= 0) {
         ev_del_fd(server.loop, c->fd, EV_READABLE | EV_WRITABLE);
         close(c->fd);
@@ -169,6 +193,26 @@ static int write_out(client *c)
     return 0;
 }
 
+/* c's output has been written out: read again if reading was paused, and
+ * run the input held back meanwhile (from the next before-sleep, so that
+ * this tick's slice for c ends here). */
+static void after_drain(client *c)
+{
+    if (c->flags & CLIENT_READ_PAUSED) {
+        if (ev_add_fd(server.loop, c->fd, EV_READABLE, on_event, c) < 0) {
+            client_close_async(c);
+            return;
+        }
+        c->flags &= ~CLIENT_READ_PAUSED;
+    }
+    if (c->qbuf && c->qlen && !c->blocked && !(c->flags & CLIENT_RESUME_QUEUED)) {
+        c->flags |= CLIENT_RESUME_QUEUED;
+        c->resume_next = resume_head;
+        resume_head = c;
+        ev_no_wait(server.loop);
+    }
+}
+
 /* Writes c's pending output and decides what it waits for next. */
 static void flush_client(client *c)
 {
@@ -195,10 +239,22 @@ static void flush_client(client *c)
     }
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
         client_close_async(c);
+    else
+        after_drain(c);
 }
 
 void client_flush_pending(void)
 {
+    /* First the input held back by congestion, one slice each. */
+    client *r = resume_head;
+    resume_head = NULL;
+    while (r) {
+        client *next = r->resume_next;
+        r->flags &= ~CLIENT_RESUME_QUEUED;
+        if (!(r->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY)))
+            client_resume(r);
+        r = next;
+    }
     while (pending_head) {
         client *c = pending_head;
         pending_head = c->pending_next;
@@ -210,6 +266,36 @@ void client_flush_pending(void)
     }
 }
 
+/* client-output-buffer-limit (normal class): past the hard limit, or past
+ * the soft limit for longer than its seconds, the client is closed, as in
+ * Redis, so that a client that does not read cannot make us hold its
+ * replies without bound. Returns 1 when c is being closed. */
+static int over_output_limit(client *c)
+{
+    const config_obl *l = &cfg.obl_normal;
+    if (c->flags & CLIENT_FAKE)
+        return 0;
+    size_t used = out_pending(c);
+    int hard = l->hard && used > (size_t)l->hard;
+    int soft = 0;
+    if (l->soft && used > (size_t)l->soft) {
+        long long now = ev_mono_ms();
+        if (!c->soft_limit_since)
+            c->soft_limit_since = now;
+        soft = now - c->soft_limit_since > (long long)l->soft_seconds * 1000;
+    } else {
+        c->soft_limit_since = 0;
+    }
+    if (!hard && !soft)
+        return 0;
+    log_warning("Client id=%llu addr=%s scheduled to be closed ASAP for overcoming of output "
+                "buffer limits.",
+                (unsigned long long)c->id, c->addr);
+    server.stats.client_output_buffer_limit_disconnections++;
+    client_close_async(c);
+    return 1;
+}
+
 /* Runs the complete requests in buf[0..len); returns the bytes consumed.
  * Stops early after a protocol error or when the client is closing. */
 static size_t process_requests(client *c, char *buf, size_t len)
@@ -218,7 +304,7 @@ static size_t process_requests(client *c, char *buf, size_t len)
     cmd_begin_batch();
     /* A blocked client's further requests wait, unparsed, until it is
      * served or times out (client_resume). */
-    while (pos < len && !c->blocked &&
+    while (pos < len && !c->blocked && out_pending(c) <= OUT_CONGESTED &&
            !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))) {
         size_t consumed = 0;
         c->parser.unauthenticated = !c->authenticated;
@@ -243,6 +329,8 @@ static size_t process_requests(client *c, char *buf, size_t len)
         c->argc = 0;
         c->argv = NULL;
         c->argvlen = NULL;
+        if (over_output_limit(c))
+            break;
     }
     return pos;
 }
@@ -321,6 +409,12 @@ static int over_query_limit(client *c, size_t pending)
 
 static void read_from(client *c)
 {
+    if (out_pending(c) > OUT_CONGESTED) {
+        /* Replies are piling up: stop reading until they are written. */
+        ev_del_fd(server.loop, c->fd, EV_READABLE);
+        c->flags |= CLIENT_READ_PAUSED;
+        return;
+    }
     char *dst;
     size_t room;
     if (c->qbuf) {
@@ -386,6 +480,8 @@ static void on_event(ev_loop *loop, int fd, void *data, int mask)
             c->flags &= ~CLIENT_WAIT_WRITABLE;
             if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
                 client_close_async(c);
+            else
+                after_drain(c);
         }
         return;
     }

@@ -23,7 +23,7 @@
 
 config_t cfg;
 
-enum { T_INT, T_MEM, T_BOOL, T_ENUM, T_STR, T_SAVE, T_DIR, T_LOGLEVEL };
+enum { T_INT, T_MEM, T_BOOL, T_ENUM, T_STR, T_SAVE, T_DIR, T_LOGLEVEL, T_OBL };
 enum { F_IMMUTABLE = 1, F_PROTECTED = 2, F_SENSITIVE = 4 };
 
 typedef struct enum_name {
@@ -83,6 +83,7 @@ static config_def defs[] = {
     ENUM("supervised", F_IMMUTABLE, supervised, supervised_names, "no"),
     STR("unixsocket", F_IMMUTABLE, unixsocket, ""),
     INT("unixsocketperm", F_IMMUTABLE, unixsocketperm, 0, 0777, "0"),
+    {"client-output-buffer-limit", NULL, T_OBL, 0, NULL, 0, 0, NULL, NULL, NULL},
     {"list-max-listpack-size", "list-max-ziplist-size", T_INT, 0, &cfg.list_max_listpack_size,
      INT_MIN, INT_MAX, "-2", NULL, NULL},
     {"hash-max-listpack-entries", "hash-max-ziplist-entries", T_INT, 0,
@@ -99,6 +100,8 @@ static config_def defs[] = {
 };
 
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static config_def *find_def(const char *name, size_t len)
 {
@@ -149,7 +152,59 @@ static void format_value(const config_def *d, char *buf, size_t size)
     case T_SAVE:
         buf[0] = '\0';
         break;
+    case T_OBL:
+        snprintf(buf, size, "normal %lld %lld %d slave %lld %lld %d pubsub %lld %lld %d",
+                 cfg.obl_normal.hard, cfg.obl_normal.soft, cfg.obl_normal.soft_seconds,
+                 cfg.obl_replica.hard, cfg.obl_replica.soft, cfg.obl_replica.soft_seconds,
+                 cfg.obl_pubsub.hard, cfg.obl_pubsub.soft, cfg.obl_pubsub.soft_seconds);
+        break;
     }
+}
+
+static int split_line(const char *line, char *out, char **args, int max);
+
+/* "class hard soft seconds" groups, all validated before any is applied. A
+ * single argument holding the groups ("normal 0 0 0 pubsub ...", as
+ * --client-output-buffer-limit "..." gives) is split first. */
+static int set_obl(int argc, char **argv, char *err, size_t errlen)
+{
+    if (argc == 1 && strchr(argv[0], ' ')) {
+        char *out = mem_alloc(strlen(argv[0]) + 1);
+        char *args[32];
+        int n = split_line(argv[0], out, args, 32);
+        int rc = n < 0 ? fail(err, errlen, "Wrong number of arguments in buffer limit "
+                                           "configuration.")
+                       : set_obl(n, args, err, errlen);
+        mem_free(out);
+        return rc;
+    }
+    if (argc == 0 || argc % 4 != 0)
+        return fail(err, errlen, "Wrong number of arguments in buffer limit configuration.");
+    config_obl vals[8];
+    config_obl *dst[8];
+    int n = 0;
+    for (int i = 0; i < argc && n < 8; i += 4, n++) {
+        const char *cls = argv[i];
+        if (!strcasecmp(cls, "normal"))
+            dst[n] = &cfg.obl_normal;
+        else if (!strcasecmp(cls, "replica") || !strcasecmp(cls, "slave"))
+            dst[n] = &cfg.obl_replica;
+        else if (!strcasecmp(cls, "pubsub"))
+            dst[n] = &cfg.obl_pubsub;
+        else
+            return fail(err, errlen, "Invalid client class specified in buffer limit configuration.");
+        long long hard, soft, secs;
+        if (!util_parse_memory(argv[i + 1], &hard) || !util_parse_memory(argv[i + 2], &soft) ||
+            !util_str2ll(argv[i + 3], strlen(argv[i + 3]), &secs) || secs < 0 || secs > INT_MAX)
+            return fail(err, errlen, "Error in hard, soft or soft_seconds setting in buffer limit "
+                                     "configuration.");
+        vals[n].hard = hard;
+        vals[n].soft = soft;
+        vals[n].soft_seconds = (int)secs;
+    }
+    for (int i = 0; i < n; i++)
+        *dst[i] = vals[i];
+    return 0;
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -179,6 +234,8 @@ static int set_value(config_def *d, int argc, char **argv, char *err, size_t err
                 return fail(err, errlen, "respd has no RDB snapshots; only save \"\" is accepted");
         return 0;
     }
+    if (d->type == T_OBL)
+        return set_obl(argc, argv, err, errlen);
     if (d->type == T_STR && strcmp(d->name, "bind") == 0) {
         /* bind takes several addresses; keep them as one spaced string. */
         size_t total = 1;
@@ -284,6 +341,8 @@ void config_init(void)
         }
         set_value(d, 1, &v, err, sizeof(err));
     }
+    cfg.obl_replica = (config_obl){256LL << 20, 64LL << 20, 60};
+    cfg.obl_pubsub = (config_obl){32LL << 20, 8LL << 20, 60};
     char *cwd = getcwd(NULL, 0);
     set_string(&cfg.dir, cwd ? cwd : ".");
     free(cwd);
@@ -305,7 +364,7 @@ int config_set_from_args(const char *name, int argc, char **argv, char *err, siz
     config_def *d = find_def(name, strlen(name));
     if (!d)
         return fail(err, errlen, "Bad directive or wrong number of arguments");
-    if (d->type != T_SAVE && strcmp(d->name, "bind") != 0 && argc != 1)
+    if (d->type != T_SAVE && d->type != T_OBL && strcmp(d->name, "bind") != 0 && argc != 1)
         return fail(err, errlen, "wrong number of arguments");
     return set_value(d, argc, argv, err, errlen);
 }
@@ -527,7 +586,8 @@ int config_set_pairs(int n, char **names, size_t *name_lens, char **values, size
         format_value(old[i].d, old[i].value, sizeof(old[i].value));
         char *v = mem_strndup(values[i], value_lens[i]);
         int r;
-        if (strcmp(old[i].d->name, "bind") == 0 || old[i].d->type == T_SAVE) {
+        if (strcmp(old[i].d->name, "bind") == 0 || old[i].d->type == T_SAVE ||
+            old[i].d->type == T_OBL) {
             /* One CONFIG SET value holds all the space-separated arguments. */
             char *out = mem_alloc(value_lens[i] + 1);
             char *args[MAX_LINE_ARGS];
@@ -565,7 +625,7 @@ rollback:
         char tmp[256];
         if (old[i].d->type == T_SAVE)
             continue;
-        if (strcmp(old[i].d->name, "bind") == 0) {
+        if (strcmp(old[i].d->name, "bind") == 0 || old[i].d->type == T_OBL) {
             char *out = mem_alloc(strlen(v) + 1);
             char *args[MAX_LINE_ARGS];
             int argc = split_line(v, out, args, MAX_LINE_ARGS);

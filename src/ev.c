@@ -36,6 +36,7 @@ struct ev_loop {
     ev_hook_fn after_sleep;
     void *after_sleep_data;
     int stop;
+    int no_wait;
 };
 
 #define EV_BATCH 1024
@@ -184,6 +185,11 @@ void ev_set_after_sleep(ev_loop *loop, ev_hook_fn fn, void *data)
     loop->after_sleep_data = data;
 }
 
+void ev_no_wait(ev_loop *loop)
+{
+    loop->no_wait = 1;
+}
+
 void ev_stop(ev_loop *loop)
 {
     loop->stop = 1;
@@ -236,7 +242,9 @@ int ev_once(ev_loop *loop, int timeout_ms)
 {
     if (loop->before_sleep)
         loop->before_sleep(loop, loop->before_sleep_data);
-    int n = epoll_wait(loop->epfd, loop->events, EV_BATCH, next_timeout_ms(loop, timeout_ms));
+    int wait = loop->no_wait ? 0 : next_timeout_ms(loop, timeout_ms);
+    loop->no_wait = 0;
+    int n = epoll_wait(loop->epfd, loop->events, EV_BATCH, wait);
     if (n < 0)
         n = 0; /* EINTR: a signal; the caller's flags are checked next */
     if (loop->after_sleep)

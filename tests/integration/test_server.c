@@ -723,6 +723,132 @@ static int group_teardown(void **state)
     return 0;
 }
 
+/* ---- slow readers and fairness --------------------------------------------- */
+
+/* Stores a 1 MB value under "big" and returns a connection to s. */
+static h_conn *with_big_value(h_server *s)
+{
+    h_conn *c = h_connect(s->port, 2000);
+    assert_non_null(c);
+    size_t n = 1024 * 1024;
+    char *val = malloc(n);
+    memset(val, 'x', n);
+    const char *argv[] = {"SET", "big", val};
+    size_t lens[] = {3, 3, n};
+    char *r = h_callv(c, 3, argv, lens);
+    assert_string_equal(r, "+OK\r\n");
+    free(r);
+    free(val);
+    return c;
+}
+
+/* Opens a client that pipelines count GETs of "big" and never reads. */
+static int slow_reader(int port, int count)
+{
+    h_conn *c = h_connect(port, 2000);
+    assert_non_null(c);
+    const char get[] = "*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n";
+    for (int i = 0; i < count; i++)
+        assert_int_equal(write(c->fd, get, sizeof(get) - 1), (ssize_t)(sizeof(get) - 1));
+    int fd = c->fd;
+    c->fd = -1; /* the caller keeps the raw socket open, unread */
+    h_close(c);
+    return fd;
+}
+
+static void test_server_slow_reader_memory_stays_bounded(void **state)
+{
+    (void)state;
+    h_server s;
+    assert_int_equal(h_respd_start(&s, NULL, NULL), 0);
+    h_conn *c = with_big_value(&s);
+    long long before = info_field(c, "memory", "used_memory");
+    int fd = slow_reader(s.port, 300); /* 300 MB of replies it will not read */
+    h_sleep_ms(500);
+    long long worst = 0;
+    for (int i = 0; i < 20; i++) {
+        long long t0 = h_now_ms();
+        char *r = h_call(c, "PING");
+        long long dt = h_now_ms() - t0;
+        assert_string_equal(r, "+PONG\r\n");
+        free(r);
+        worst = dt > worst ? dt : worst;
+        h_sleep_ms(20);
+    }
+    long long used = info_field(c, "memory", "used_memory");
+    /* Its replies are held back to about two of them, not 300 MB. */
+    assert_true(used - before < 16 * 1024 * 1024);
+    assert_true(worst < 500);
+    close(fd);
+    h_close(c);
+    h_server_stop_ok(&s);
+}
+
+static void test_server_output_limit_closes_slow_reader(void **state)
+{
+    (void)state;
+    h_server s;
+    const char *args[] = {"--client-output-buffer-limit", "normal 1mb 512kb 1", NULL};
+    assert_int_equal(h_respd_start(&s, NULL, args), 0);
+    h_conn *c = with_big_value(&s);
+    int fd = slow_reader(s.port, 50);
+    long long deadline = h_now_ms() + 5000;
+    while (info_field(c, "stats", "client_output_buffer_limit_disconnections") < 1 &&
+           h_now_ms() < deadline)
+        h_sleep_ms(20);
+    assert_int_equal(info_field(c, "stats", "client_output_buffer_limit_disconnections"), 1);
+    assert_int_equal(info_field(c, "clients", "connected_clients"), 1);
+    char *log = h_server_log(&s);
+    assert_non_null(strstr(log, "overcoming of output buffer limits"));
+    free(log);
+    close(fd);
+    h_close(c);
+    h_server_stop_ok(&s);
+}
+
+/* A client reading 256 pipelined 1 MB replies as fast as it can must not
+ * stall the others: each gets a bounded slice per tick. */
+static void test_server_huge_pipeline_does_not_stall_others(void **state)
+{
+    (void)state;
+    h_server s;
+    assert_int_equal(h_respd_start(&s, NULL, NULL), 0);
+    h_conn *c = with_big_value(&s);
+    h_conn *heavy = h_connect(s.port, 2000);
+    char *req = NULL;
+    size_t one;
+    const char *argv[] = {"GET", "big"};
+    char *cmd = h_multibulk(2, argv, NULL, &one);
+    req = malloc(one * 256);
+    for (int i = 0; i < 256; i++)
+        memcpy(req + i * one, cmd, one);
+    assert_int_equal(write(heavy->fd, req, one * 256), (ssize_t)(one * 256));
+    free(req);
+    free(cmd);
+    /* Drain the heavy replies in between PINGs of the other client. */
+    size_t want = 256 * (size_t)(1024 * 1024 + 12), got = 0;
+    char *buf = malloc(1 << 20);
+    long long worst = 0, deadline = h_now_ms() + 30000;
+    while (got < want && h_now_ms() < deadline) {
+        ssize_t n = read(heavy->fd, buf, 1 << 20);
+        if (n > 0)
+            got += (size_t)n;
+        long long t0 = h_now_ms();
+        char *r = h_call(c, "PING");
+        assert_string_equal(r, "+PONG\r\n");
+        free(r);
+        long long dt = h_now_ms() - t0;
+        worst = dt > worst ? dt : worst;
+    }
+    free(buf);
+    assert_int_equal(got, want);
+    /* Generous bound for a shared test machine; typically a few ms. */
+    assert_true(worst < 250);
+    h_close(heavy);
+    h_close(c);
+    h_server_stop_ok(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -746,6 +872,9 @@ int main(void)
         cmocka_unit_test(test_server_redis_cli_scan),
         cmocka_unit_test(test_server_redis_cli_pipe),
         cmocka_unit_test(test_server_redis_benchmark_runs_clean),
+        cmocka_unit_test(test_server_slow_reader_memory_stays_bounded),
+        cmocka_unit_test(test_server_output_limit_closes_slow_reader),
+        cmocka_unit_test(test_server_huge_pipeline_does_not_stall_others),
     };
     return cmocka_run_group_tests_name("server", tests, group_setup, group_teardown);
 }

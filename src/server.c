@@ -23,6 +23,7 @@
 #include "log.h"
 #include "mem.h"
 #include "net.h"
+#include "notify.h"
 #include "util.h"
 
 server_t server;
@@ -437,6 +438,14 @@ static void write_pidfile(void)
     fclose(f);
 }
 
+static long long watchdog_ping(ev_loop *loop, long long id, void *data)
+{
+    (void)loop;
+    (void)id;
+    notify_send("WATCHDOG=1");
+    return (long long)(intptr_t)data;
+}
+
 int server_start(char *err, size_t errlen)
 {
     if (cfg.logfile && cfg.logfile[0] && log_set_file(cfg.logfile) < 0) {
@@ -480,8 +489,12 @@ int server_start(char *err, size_t errlen)
     server_update_time();
     server_reset_stats();
 
-    if (aof_start(err, errlen) < 0)
+    notify_init();
+    notify_send("STATUS=Loading the append only file");
+    if (aof_start(err, errlen) < 0) {
+        notify_send("STATUS=Failed to load the append only file");
         return -1;
+    }
     if (open_listeners(&server.listen_fds, &server.nlisten, &server.bound_port, err, errlen) < 0)
         return -1;
     config_set_apply_hook("port", server_rebind);
@@ -500,6 +513,11 @@ int server_start(char *err, size_t errlen)
                (int)server.pid);
     log_notice("Running mode=standalone, port=%d.", server.bound_port);
     log_notice("Ready to accept connections tcp");
+    /* READY only now: the data is loaded and the listeners are open. */
+    notify_send("READY=1\nSTATUS=Ready to accept connections");
+    long long wd = notify_watchdog_ms();
+    if (wd > 0)
+        ev_timer_add(server.loop, wd, watchdog_ping, (void *)(intptr_t)wd);
     return 0;
 }
 
@@ -561,6 +579,7 @@ int server_run(void)
      *   1. stop accepting new connections
      *   2. write the replies clients are still owed
      *   3. remove the pidfile and say goodbye */
+    notify_send("STOPPING=1\nSTATUS=Shutting down");
     close_listeners(server.listen_fds, server.nlisten);
     server.nlisten = 0;
     int rc = 0;

@@ -75,12 +75,13 @@ ql *ql_replace(ql *l, size_t index, const char *s, size_t len);
  * Afterwards the list value is ql_iter_list(&it). Fields are private. */
 typedef struct ql_iter {
     ql *l;
-    ql_node *node;     /* current node; NULL for a packed list */
-    unsigned char *lp; /* the pack holding p */
-    unsigned char *p;  /* current entry, or NULL */
-    size_t sz;         /* its size */
+    ql_node *node;      /* current node; NULL for a packed list */
+    unsigned char *lp;  /* the pack holding p */
+    unsigned char *p;   /* current entry, or NULL */
+    unsigned char *end; /* lp's end byte */
+    size_t sz;          /* p's size */
     int fwd;
-    int fresh;         /* p is the next entry to return */
+    int fresh;          /* p is the next entry to return */
 } ql_iter;
 
 /* Starts at the element at index (negative: from the tail, -1 the last)

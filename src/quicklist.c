@@ -364,6 +364,7 @@ void ql_iter_init(ql_iter *it, ql *l, long index, int fwd)
     it->node = NULL;
     it->lp = NULL;
     it->p = NULL;
+    it->end = NULL;
     it->sz = 0;
     it->fwd = fwd;
     it->fresh = 1;
@@ -374,12 +375,13 @@ void ql_iter_init(ql_iter *it, ql *l, long index, int fwd)
     if (ql_is_packed(l)) {
         it->lp = pack_of(l);
         it->p = qlp_seek(it->lp, index);
-        return;
+    } else {
+        size_t off;
+        it->node = locate(l, (size_t)index, &off);
+        it->lp = it->node->lp;
+        it->p = qlp_seek(it->lp, (long)off);
     }
-    size_t off;
-    it->node = locate(l, (size_t)index, &off);
-    it->lp = it->node->lp;
-    it->p = qlp_seek(it->lp, (long)off);
+    it->end = qlp_end(it->lp);
 }
 
 int ql_iter_next(ql_iter *it, ql_entry *e)
@@ -387,7 +389,7 @@ int ql_iter_next(ql_iter *it, ql_entry *e)
     if (!it->fresh && it->p) {
         if (it->fwd) {
             it->p += it->sz;
-            if (it->p == qlp_end(it->lp))
+            if (it->p == it->end)
                 it->p = NULL;
         } else {
             it->p = qlp_prev(it->lp, it->p);
@@ -401,6 +403,7 @@ int ql_iter_next(ql_iter *it, ql_entry *e)
         if (!it->node)
             return 0;
         it->lp = it->node->lp;
+        it->end = qlp_end(it->lp);
         it->p = it->fwd ? qlp_first(it->lp) : qlp_last(it->lp);
     }
     it->sz = qlp_get(it->p, e);
@@ -422,6 +425,7 @@ void ql_iter_delete(ql_iter *it)
             unlink_free(q, n);
             it->node = next;
             it->lp = next ? next->lp : NULL;
+            it->end = next ? qlp_end(next->lp) : NULL;
             it->p = next ? (it->fwd ? qlp_first(next->lp) : qlp_last(next->lp)) : NULL;
             it->fresh = 1;
             return;
@@ -431,6 +435,7 @@ void ql_iter_delete(ql_iter *it)
         q->count--;
         it->lp = n->lp;
     }
+    it->end = qlp_end(it->lp);
     /* p is the entry after the deleted one (NULL: it was the last). */
     if (it->fwd)
         it->p = p;

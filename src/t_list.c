@@ -91,11 +91,12 @@ static int elements_fit_or_reply(client *c, int first, int last)
  * empty, else lets the encoding shrink; counts the changes. */
 static void removed(client *c, obj *o, const char *key, size_t klen, ql *l, long long n)
 {
-    store(o, l);
-    if (ql_count(l) == 0)
+    if (ql_count(l) == 0) {
+        store(o, l); /* the entry frees the value it points to */
         db_delete(c->db, key, klen);
-    else
+    } else {
         store(o, ql_shrink(l, fill()));
+    }
     cmd_dirty(c, n);
 }
 
@@ -113,7 +114,7 @@ static int where_or_reply(client *c, int argi, int *where)
     return 0;
 }
 
-/* A long argument checked against [min, max]; msg replaces every error
+/* An integer argument of at least min; msg is the error for anything else
  * (Redis's getRangeLongFromObjectOrReply with a message). */
 static int range_arg_or_reply(client *c, int argi, long long min, const char *msg,
                               long long *out)
@@ -138,7 +139,8 @@ static void reply_entry(reply_buf *rb, const ql_entry *e)
 /* Bulk strings written in runs: one reply_reserve per WRITER_CHUNK bytes
  * instead of one per element, and short lengths and payloads copied inline.
  * LRANGE, and popping with a count, reply with hundreds of small elements
- * (redis-benchmark's LRANGE_600); per element this halves the reply cost.
+ * (redis-benchmark's LRANGE_600: a third fewer instructions per request
+ * than with reply_bulk per element).
  * Nothing else may write to the buffer between writer_put and
  * writer_done. */
 #define WRITER_CHUNK 4096

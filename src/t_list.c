@@ -412,25 +412,39 @@ static void cmd_rpop(client *c)
     pop_generic(c, TAIL);
 }
 
+/* The pop of BLPOP/BRPOP (count < 0: one element) and of LMPOP/BLMPOP (an
+ * array of up to count elements), from the first non-empty list among
+ * argv[first .. first+nkeys): replies [key, element(s)] and feeds the AOF
+ * LPOP/RPOP key [count]. Returns 1 when it replied (served, or WRONGTYPE),
+ * 0 when no list had anything. */
+static int pop_first_nonempty(client *c, int first, int nkeys, int where, long long count)
+{
+    for (int j = first; j < first + nkeys; j++) {
+        obj *o = cmd_lookup_write(c, c->argv[j], c->argvlen[j]);
+        if (!o)
+            continue;
+        if (wrongtype(c, o))
+            return 1;
+        reply_buf *rb = client_reply_buf(c);
+        reply_array(rb, 2);
+        reply_bulk(rb, c->argv[j], c->argvlen[j]);
+        if (count < 0)
+            pop_one(c, o, c->argv[j], c->argvlen[j], where);
+        else
+            count = pop_range(c, o, c->argv[j], c->argvlen[j], where, count);
+        propagate_pop(c, where, c->argv[j], c->argvlen[j], count);
+        return 1;
+    }
+    return 0;
+}
+
 static void bpop_generic(client *c, int where)
 {
     long long deadline;
     if (blocking_timeout_or_reply(c, c->argc - 1, &deadline) < 0)
         return;
-    for (int j = 1; j < c->argc - 1; j++) {
-        obj *o = cmd_lookup_write(c, c->argv[j], c->argvlen[j]);
-        if (!o)
-            continue;
-        if (wrongtype(c, o))
-            return;
-        reply_buf *rb = client_reply_buf(c);
-        reply_array(rb, 2);
-        reply_bulk(rb, c->argv[j], c->argvlen[j]);
-        pop_one(c, o, c->argv[j], c->argvlen[j], where);
-        propagate_pop(c, where, c->argv[j], c->argvlen[j], -1);
-        return;
-    }
-    block_on_keys(c, 1, c->argc - 2, deadline);
+    if (!pop_first_nonempty(c, 1, c->argc - 2, where, -1))
+        block_on_keys(c, 1, c->argc - 2, deadline);
 }
 
 static void cmd_blpop(client *c)
@@ -473,19 +487,8 @@ static void mpop_generic(client *c, int numkeys_idx, int blocking)
     long long deadline = 0;
     if (blocking && blocking_timeout_or_reply(c, 1, &deadline) < 0)
         return;
-    for (int j = numkeys_idx + 1; j < where_idx; j++) {
-        obj *o = cmd_lookup_write(c, c->argv[j], c->argvlen[j]);
-        if (!o)
-            continue;
-        if (wrongtype(c, o))
-            return;
-        reply_buf *rb = client_reply_buf(c);
-        reply_array(rb, 2);
-        reply_bulk(rb, c->argv[j], c->argvlen[j]);
-        long long k = pop_range(c, o, c->argv[j], c->argvlen[j], where, count);
-        propagate_pop(c, where, c->argv[j], c->argvlen[j], k);
+    if (pop_first_nonempty(c, numkeys_idx + 1, (int)numkeys, where, count))
         return;
-    }
     if (blocking)
         block_on_keys(c, numkeys_idx + 1, (int)numkeys, deadline);
     else

@@ -287,14 +287,16 @@ void blocking_handle_ready(void)
      * until nothing is left. */
     while (nready > 0) {
         key_queue *q = ready[--nready];
-        q->ready = 0;
         /* Oldest first; stop at the first client that finds nothing. A
-         * served client leaves the queue, so the head moves on. */
+         * served client leaves the queue, so the head moves on. q stays
+         * marked ready meanwhile so that the last waiter leaving does not
+         * free it under us; this loop frees it. */
         while (q->head) {
             client *c = q->head->c;
             if (!rerun(c))
                 break;
         }
+        q->ready = 0;
         if (!q->head)
             ht_delete(queues, q->key, q->klen);
     }

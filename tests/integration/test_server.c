@@ -703,6 +703,51 @@ static void test_server_redis_benchmark_runs_clean(void **state)
     assert_true(all);
 }
 
+/* The default suite (no -t: PING..MSET, the lists, sets, hashes and
+ * sorted-set tests, LRANGE_100..600). redis-benchmark 7 exits non-zero on
+ * the first error reply; every test's line must be there as well. */
+static void test_server_redis_benchmark_default_suite(void **state)
+{
+    (void)state;
+    need_tool("redis-benchmark");
+    char port[16];
+    snprintf(port, sizeof(port), "%d", srv.port);
+    const char *argv[] = {"redis-benchmark", "-p", port, "-n", "5000", "-q", NULL};
+    char *out = NULL;
+    int st = h_run(argv, NULL, &out, 120000);
+    assert_non_null(out);
+    static const char *const tests[] = {
+        "PING_INLINE:", "PING_MBULK:", "SET:", "GET:", "INCR:", "LPUSH:", "RPUSH:", "LPOP:",
+        "RPOP:", "SADD:", "HSET:", "SPOP:", "ZADD:", "ZPOPMIN:",
+        "LPUSH (needed to benchmark LRANGE):", "LRANGE_100 (first 100 elements):",
+        "LRANGE_300 (first 300 elements):", "LRANGE_500 (first 500 elements):",
+        "LRANGE_600 (first 600 elements):", "MSET (10 keys):"};
+    int missing = 0;
+    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+        if (!strstr(out, tests[i])) {
+            fprintf(stderr, "missing from the default suite: %s\n", tests[i]);
+            missing++;
+        }
+    int bad = strstr(out, "ERR") != NULL || strstr(out, "WRONGTYPE") != NULL ||
+              strstr(out, "rror") != NULL || strstr(out, "closed") != NULL;
+    if (bad || missing || st != 0)
+        fprintf(stderr, "redis-benchmark exited %d:\n%s\n", st, out);
+    free(out);
+    assert_int_equal(st, 0);
+    assert_false(bad);
+    assert_int_equal(missing, 0);
+
+    /* The suite left its keys behind with their types; SPOP and ZPOPMIN
+     * emptied the one-member set and sorted set, so those keys are gone. */
+    h_conn *c = h_connect(srv.port, 2000);
+    assert_non_null(c);
+    expect(c, "TYPE mylist", "+list\r\n");
+    expect(c, "TYPE myhash", "+hash\r\n");
+    expect(c, "EXISTS myset myzset", ":0\r\n");
+    assert_true(call_int(c, "LLEN mylist") > 0);
+    h_close(c);
+}
+
 /* ---- fixture --------------------------------------------------------------------------- */
 
 static int group_setup(void **state)
@@ -872,6 +917,7 @@ int main(void)
         cmocka_unit_test(test_server_redis_cli_scan),
         cmocka_unit_test(test_server_redis_cli_pipe),
         cmocka_unit_test(test_server_redis_benchmark_runs_clean),
+        cmocka_unit_test(test_server_redis_benchmark_default_suite),
         cmocka_unit_test(test_server_slow_reader_memory_stays_bounded),
         cmocka_unit_test(test_server_output_limit_closes_slow_reader),
         cmocka_unit_test(test_server_huge_pipeline_does_not_stall_others),

@@ -25,6 +25,11 @@
 #define CK(name, proc, arity, flags, gk, acl, group, since, summary, cx)                          \
     {name, proc, arity, (flags) | CMD_MOVABLE_KEYS, 0, 0, 0, acl, group, since, summary, cx,      \
      NULL, gk, 0, 0, 0, 0}
+/* The same, with fixed key positions to report in COMMAND INFO (Redis gives
+ * 1 1 1 for SORT and Z*STORE: their destination). */
+#define CKF(name, proc, arity, flags, fk, lk, ks, gk, acl, group, since, summary, cx)             \
+    {name, proc, arity, (flags) | CMD_MOVABLE_KEYS, fk, lk, ks, acl, group, since, summary, cx,   \
+     NULL, gk, 0, 0, 0, 0}
 /* A container of subcommands. */
 #define P(name, arity, flags, acl, group, since, summary, subs)                                    \
     {name, NULL, arity, flags, 0, 0, 0, acl, group, since, summary, "Depends on subcommand.",    \

@@ -117,6 +117,100 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The elements of a RESP2 array of bulk strings, each its own string. */
+static char **bulk_array(const char *reply, size_t *n)
+{
+    assert_true(reply[0] == '*');
+    long count = strtol(reply + 1, NULL, 10);
+    char **items = calloc((size_t)(count > 0 ? count : 1), sizeof(char *));
+    const char *p = strchr(reply, '\n') + 1;
+    for (long i = 0; i < count; i++) {
+        assert_true(*p == '$');
+        char *end;
+        long len = strtol(p + 1, &end, 10);
+        p = end + 2;
+        items[i] = strndup(p, (size_t)len);
+        p += len + 2;
+    }
+    *n = (size_t)(count > 0 ? count : 0);
+    return items;
+}
+
+/* Joins items with ',' (sorted first when `sort`) and frees them. */
+static char *join_items(char **items, size_t n, int sort)
+{
+    if (sort)
+        qsort(items, n, sizeof(char *), cmp_str);
+    size_t total = 3;
+    for (size_t i = 0; i < n; i++)
+        total += strlen(items[i]) + 1;
+    char *out = malloc(total);
+    size_t o = 0;
+    out[o++] = '[';
+    for (size_t i = 0; i < n; i++) {
+        o += (size_t)sprintf(out + o, "%s%s", i ? "," : "", items[i]);
+        free(items[i]);
+    }
+    out[o++] = ']';
+    out[o] = '\0';
+    free(items);
+    return out;
+}
+
+/* A key's value in a form that does not depend on the server's internal
+ * order: lists in order, zsets by rank with scores, sets and hashes sorted. */
+static char *dump_value(h_conn *c, const char *key)
+{
+    const char *targv[] = {"TYPE", key};
+    char *type = h_callv(c, 2, targv, NULL);
+    assert_non_null(type);
+    char *val;
+    size_t n;
+    if (strcmp(type, "+list\r\n") == 0) {
+        const char *argv[] = {"LRANGE", key, "0", "-1"};
+        char *r = h_callv(c, 4, argv, NULL);
+        char **items = bulk_array(r, &n);
+        val = join_items(items, n, 0);
+        free(r);
+    } else if (strcmp(type, "+set\r\n") == 0) {
+        const char *argv[] = {"SMEMBERS", key};
+        char *r = h_callv(c, 2, argv, NULL);
+        char **items = bulk_array(r, &n);
+        val = join_items(items, n, 1);
+        free(r);
+    } else if (strcmp(type, "+zset\r\n") == 0) {
+        const char *argv[] = {"ZRANGE", key, "0", "-1", "WITHSCORES"};
+        char *r = h_callv(c, 5, argv, NULL);
+        char **items = bulk_array(r, &n);
+        val = join_items(items, n, 0);
+        free(r);
+    } else if (strcmp(type, "+hash\r\n") == 0) {
+        const char *argv[] = {"HGETALL", key};
+        char *r = h_callv(c, 2, argv, NULL);
+        char **kv = bulk_array(r, &n);
+        free(r);
+        char **pairs = calloc(n / 2 + 1, sizeof(char *));
+        for (size_t i = 0; i + 1 < n; i += 2) {
+            size_t sz = strlen(kv[i]) + strlen(kv[i + 1]) + 2;
+            pairs[i / 2] = malloc(sz);
+            snprintf(pairs[i / 2], sz, "%s=%s", kv[i], kv[i + 1]);
+            free(kv[i]);
+            free(kv[i + 1]);
+        }
+        free(kv);
+        val = join_items(pairs, n / 2, 1);
+    } else {
+        const char *argv[] = {"GET", key};
+        val = h_callv(c, 2, argv, NULL);
+    }
+    size_t sz = strlen(type) + strlen(val) + 2;
+    char *out = malloc(sz);
+    snprintf(out, sz, "%.*s %s", (int)strcspn(type, "\r"), type, val);
+    free(type);
+    free(val);
+    return out;
+}
+
 static char *dump_dataset(int port)
 {
     h_conn *c = h_connect(port, 2000);
@@ -135,8 +229,7 @@ static char *dump_dataset(int port)
             char key[256];
             snprintf(key, sizeof(key), "%.*s", (int)len, p);
             p += len + 2;
-            const char *argv[] = {"GET", key};
-            char *val = h_callv(c, 2, argv, NULL);
+            char *val = dump_value(c, key);
             const char *argv2[] = {"PEXPIRETIME", key};
             char *exp = h_callv(c, 2, argv2, NULL);
             if (n == cap) {
@@ -493,14 +586,41 @@ static void test_aof_file_is_accepted_by_redis_tools(void **state)
     expect(c, "SELECT 3", "+OK\r\n");
     expect(c, "SETRANGE r 3 abc", ":6\r\n");
     expect(c, "EXPIRE r 500", ":1\r\n");
+    /* Every collection type, small (compact encodings) and large, before
+     * the rewrite (written as batches) and after it (written as they came). */
+    for (int i = 0; i < 700; i++) {
+        free(h_callf(c, "RPUSH biglist item-%d", i));
+        free(h_callf(c, "HSET bighash f%d v%d", i, i));
+        free(h_callf(c, "SADD bigset m%d", i));
+        free(h_callf(c, "SADD bigintset %d", i * 3));
+        free(h_callf(c, "ZADD bigzset %d.5 m%d", i % 97, i));
+    }
+    expect(c, "RPUSH l a b c", ":3\r\n");
+    expect(c, "HSET h f1 v1 f2 v2", ":2\r\n");
+    expect(c, "SADD s x y 1", ":3\r\n");
+    expect(c, "SADD is 1 2 3", ":3\r\n");
+    expect(c, "ZADD z 1 a 2.5 b -inf c", ":3\r\n");
+    expect(c, "PEXPIRE z 600000", ":1\r\n");
     expect(c, "BGREWRITEAOF", "+Background append only file rewriting started\r\n");
     wait_rewrite_done(c);
     expect(c, "SET late write", "+OK\r\n");
+    expect(c, "LPUSH l z", ":4\r\n");
+    expect(c, "LTRIM biglist 5 -5", "+OK\r\n");
+    expect(c, "HDEL bighash f3 f4", ":2\r\n");
+    expect(c, "HINCRBYFLOAT h f3 2.5", "$3\r\n2.5\r\n");
+    free(h_call(c, "SPOP bigset 3"));
+    expect(c, "SREM is 2", ":1\r\n");
+    expect(c, "ZINCRBY z 3 a", "$1\r\n4\r\n");
+    expect(c, "ZREMRANGEBYRANK bigzset 0 9", ":10\r\n");
+    expect(c, "ZUNIONSTORE zu 2 z bigzset", ":693\r\n");
     expect(c, "SELECT 0", "+OK\r\n");
     expect(c, "GETEX t PX 900000", "$1\r\nv\r\n");
     h_close(c);
     char *mine = dump_dataset(s.port);
     h_server_stop_ok(&s);
+    assert_non_null(strstr(mine, " bigzset +zset [m"));
+    assert_non_null(strstr(mine, " h +hash [f1=v1,f2=v2,f3=2.5]"));
+    assert_non_null(strstr(mine, " is +set [1,3]"));
 
     char path[256];
     aof_path(path, sizeof(path));

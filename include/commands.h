@@ -35,6 +35,18 @@ void cmd_dirty(client *c, long long n);
 int cmd_get_ll_or_reply(client *c, int argi, long long *out, const char *msg);
 int cmd_arg_is(client *c, int argi, const char *name);
 
+/* The cursor and options shared by SCAN, HSCAN, SSCAN and ZSCAN
+ * (t_keys.c). Both reply with the error and return -1 on bad input. */
+typedef struct scan_opts {
+    long long count;     /* COUNT, default 10 */
+    const char *pat;     /* MATCH, NULL for none or "*" */
+    size_t plen;
+    const char *type;    /* TYPE (SCAN only), NULL for none */
+    size_t tlen;
+} scan_opts;
+int scan_cursor_or_reply(client *c, int argi, unsigned long long *out);
+int scan_opts_or_reply(client *c, int first, int allow_type, scan_opts *o);
+
 /* connection */
 void cmd_ping(client *c);
 void cmd_echo(client *c);

@@ -846,27 +846,6 @@ static void cmd_hrandfield(client *c)
 
 /* ---- HSCAN ------------------------------------------------------------------------------------------ */
 
-/* Parses a cursor as Redis's parseScanCursorOrReply (strtoul over the whole
- * argument: a sign is accepted, a leading space is not, nor overflow). */
-static int scan_cursor_or_reply(client *c, int argi, unsigned long long *out)
-{
-    char s[64];
-    size_t n = c->argvlen[argi];
-    if (n >= sizeof(s)) {
-        client_add_error(c, "ERR invalid cursor");
-        return -1;
-    }
-    memcpy(s, c->argv[argi], n);
-    s[n] = '\0';
-    char *end;
-    errno = 0;
-    *out = strtoull(s, &end, 10);
-    if (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r') || *end != '\0' || errno == ERANGE) {
-        client_add_error(c, "ERR invalid cursor");
-        return -1;
-    }
-    return 0;
-}
 
 typedef struct scan_batch {
     hfield **items;
@@ -899,31 +878,12 @@ static void cmd_hscan(client *c)
         reply_array(rb, 0);
         return;
     }
-    long long count = 10;
-    const char *pat = NULL;
-    size_t plen = 0;
-    for (int i = 3; i < c->argc; i += 2) {
-        if (i + 1 >= c->argc) {
-            client_add_error(c, ERR_SYNTAX);
-            return;
-        }
-        if (cmd_arg_is(c, i, "count")) {
-            if (cmd_get_ll_or_reply(c, i + 1, &count, NULL) < 0)
-                return;
-            if (count < 1) {
-                client_add_error(c, ERR_SYNTAX);
-                return;
-            }
-        } else if (cmd_arg_is(c, i, "match")) {
-            pat = c->argv[i + 1];
-            plen = c->argvlen[i + 1];
-            if (plen == 1 && pat[0] == '*')
-                pat = NULL;
-        } else {
-            client_add_error(c, ERR_SYNTAX);
-            return;
-        }
-    }
+    scan_opts so;
+    if (scan_opts_or_reply(c, 3, 0, &so) < 0)
+        return;
+    long long count = so.count;
+    const char *pat = so.pat;
+    size_t plen = so.plen;
     reply_array(rb, 2);
     if (enc_is_lp(o)) {
         /* A listpack is small: all of it in one reply, cursor 0, as Redis. */

@@ -131,7 +131,7 @@ void cmd_keys(client *c)
  * is strtoul() over the whole argument: a leading space is refused and so is
  * overflow, but a sign is accepted ("-1" is the largest cursor), the empty
  * string is cursor 0, and parsing stops at a NUL byte. */
-static int scan_cursor_or_reply(client *c, int argi, unsigned long long *out)
+int scan_cursor_or_reply(client *c, int argi, unsigned long long *out)
 {
     char *s = mem_alloc(c->argvlen[argi] + 1);
     memcpy(s, c->argv[argi], c->argvlen[argi]);
@@ -148,39 +148,48 @@ static int scan_cursor_or_reply(client *c, int argi, unsigned long long *out)
     return 0;
 }
 
+int scan_opts_or_reply(client *c, int first, int allow_type, scan_opts *o)
+{
+    *o = (scan_opts){.count = 10};
+    for (int i = first; i < c->argc; i += 2) {
+        if (i + 1 >= c->argc) {
+            client_add_error(c, ERR_SYNTAX);
+            return -1;
+        }
+        if (cmd_arg_is(c, i, "count")) {
+            if (cmd_get_ll_or_reply(c, i + 1, &o->count, NULL) < 0)
+                return -1;
+            if (o->count < 1) {
+                client_add_error(c, ERR_SYNTAX);
+                return -1;
+            }
+        } else if (cmd_arg_is(c, i, "match")) {
+            o->pat = c->argv[i + 1];
+            o->plen = c->argvlen[i + 1];
+            if (o->plen == 1 && o->pat[0] == '*')
+                o->pat = NULL;
+        } else if (allow_type && cmd_arg_is(c, i, "type")) {
+            o->type = c->argv[i + 1];
+            o->tlen = c->argvlen[i + 1];
+        } else {
+            client_add_error(c, ERR_SYNTAX);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 void cmd_scan(client *c)
 {
     unsigned long long cursor;
     if (scan_cursor_or_reply(c, 1, &cursor) < 0)
         return;
-    long long count = 10;
-    const char *pat = NULL, *type = NULL;
-    size_t plen = 0, tlen = 0;
-    for (int i = 2; i < c->argc; i += 2) {
-        if (i + 1 >= c->argc) {
-            client_add_error(c, ERR_SYNTAX);
-            return;
-        }
-        if (cmd_arg_is(c, i, "count")) {
-            if (cmd_get_ll_or_reply(c, i + 1, &count, NULL) < 0)
-                return;
-            if (count < 1) {
-                client_add_error(c, ERR_SYNTAX);
-                return;
-            }
-        } else if (cmd_arg_is(c, i, "match")) {
-            pat = c->argv[i + 1];
-            plen = c->argvlen[i + 1];
-            if (plen == 1 && pat[0] == '*')
-                pat = NULL;
-        } else if (cmd_arg_is(c, i, "type")) {
-            type = c->argv[i + 1];
-            tlen = c->argvlen[i + 1];
-        } else {
-            client_add_error(c, ERR_SYNTAX);
-            return;
-        }
-    }
+    scan_opts so;
+    if (scan_opts_or_reply(c, 2, 1, &so) < 0)
+        return;
+    long long count = so.count;
+    const char *pat = so.pat, *type = so.type;
+    size_t plen = so.plen, tlen = so.tlen;
     key_batch b = {0};
     long long iterations = count * 10;
     do {

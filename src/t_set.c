@@ -1304,27 +1304,6 @@ static void cmd_sdiffstore(client *c)
 
 /* ---- SSCAN ------------------------------------------------------------------ */
 
-/* Parses a cursor as Redis's parseScanCursorOrReply: strtoull over the
- * whole argument, no leading space, no overflow. */
-static int scan_cursor_or_reply(client *c, int argi, unsigned long long *out)
-{
-    char small[64];
-    size_t len = c->argvlen[argi];
-    char *buf = len < sizeof(small) ? small : mem_alloc(len + 1);
-    memcpy(buf, c->argv[argi], len);
-    buf[len] = '\0';
-    char *end;
-    errno = 0;
-    *out = strtoull(buf, &end, 10);
-    int ok = !isspace((unsigned char)buf[0]) && *end == '\0' && errno != ERANGE;
-    if (buf != small)
-        mem_free(buf);
-    if (!ok) {
-        client_add_error(c, "ERR invalid cursor");
-        return -1;
-    }
-    return 0;
-}
 
 typedef struct scan_batch {
     void **items;
@@ -1356,31 +1335,12 @@ static void cmd_sscan(client *c)
         reply_array(rb, 0);
         return;
     }
-    long long count = 10;
-    const char *pat = NULL;
-    size_t plen = 0;
-    for (int i = 3; i < c->argc; i += 2) {
-        if (i + 1 >= c->argc) {
-            client_add_error(c, ERR_SYNTAX);
-            return;
-        }
-        if (cmd_arg_is(c, i, "count")) {
-            if (cmd_get_ll_or_reply(c, i + 1, &count, NULL) < 0)
-                return;
-            if (count < 1) {
-                client_add_error(c, ERR_SYNTAX);
-                return;
-            }
-        } else if (cmd_arg_is(c, i, "match")) {
-            pat = c->argv[i + 1];
-            plen = c->argvlen[i + 1];
-            if (plen == 1 && pat[0] == '*')
-                pat = NULL;
-        } else {
-            client_add_error(c, ERR_SYNTAX);
-            return;
-        }
-    }
+    scan_opts so;
+    if (scan_opts_or_reply(c, 3, 0, &so) < 0)
+        return;
+    long long count = so.count;
+    const char *pat = so.pat;
+    size_t plen = so.plen;
     const void *v = obj_value(o);
     reply_buf *rb = client_reply_buf(c);
     reply_array(rb, 2);

@@ -2401,18 +2401,8 @@ static void reply_scan_pair(reply_buf *rb, const char *m, size_t len, double sco
 static void cmd_zscan(client *c)
 {
     unsigned long long cursor;
-    {
-        cstr cs;
-        char *s = cstr_of(&cs, c->argv[2], c->argvlen[2]), *end;
-        errno = 0;
-        cursor = strtoull(s, &end, 10);
-        int ok = !isspace((unsigned char)s[0]) && *end == '\0' && errno != ERANGE;
-        cstr_fini(&cs);
-        if (!ok) {
-            client_add_error(c, "ERR invalid cursor");
-            return;
-        }
-    }
+    if (scan_cursor_or_reply(c, 2, &cursor) < 0)
+        return;
     obj *o;
     if (lookup_zset(c, 1, 0, &o) < 0)
         return;
@@ -2423,30 +2413,12 @@ static void cmd_zscan(client *c)
         reply_array(rb, 0);
         return;
     }
-    long long count = 10;
-    const char *pat = NULL;
-    size_t plen = 0;
-    for (int i = 3; i < c->argc;) {
-        int left = c->argc - i;
-        if (cmd_arg_is(c, i, "count") && left >= 2) {
-            if (cmd_get_ll_or_reply(c, i + 1, &count, NULL) < 0)
-                return;
-            if (count < 1) {
-                client_add_error(c, ERR_SYNTAX);
-                return;
-            }
-            i += 2;
-        } else if (cmd_arg_is(c, i, "match") && left >= 2) {
-            pat = c->argv[i + 1];
-            plen = c->argvlen[i + 1];
-            if (plen == 1 && pat[0] == '*')
-                pat = NULL;
-            i += 2;
-        } else {
-            client_add_error(c, ERR_SYNTAX);
-            return;
-        }
-    }
+    scan_opts so;
+    if (scan_opts_or_reply(c, 3, 0, &so) < 0)
+        return;
+    long long count = so.count;
+    const char *pat = so.pat;
+    size_t plen = so.plen;
     reply_array(rb, 2);
     if (!is_big(o)) {
         /* A compact value is returned whole, with cursor 0, as Redis does. */

@@ -1,4 +1,4 @@
-/* hdiff: a small differential runner shared by test_hash.c and test_sort.c
+/* hdiff: a small differential runner shared by the collection tests
  * (header-only, static functions: each test binary links only harness.c).
  *
  * A script is a NULL-terminated list of command lines (split as redis-cli
@@ -187,5 +187,41 @@ static int hdiff_run(const char *test, int respd_port, int redis_port, const cha
         bad += hdiff_run_proto(test, respd_port, redis_port, steps, 3);
     return bad;
 }
+
+/* The fixture the differential test files share: one respd and one
+ * redis-server for the whole group (hdiff_group_setup/_teardown), and
+ * RUN(steps), which compares a script on both, or skips the test when
+ * redis-server is not installed. */
+static h_server respd_srv, redis_srv;
+static int have_redis __attribute__((unused));
+
+static __attribute__((unused)) int hdiff_group_setup(void **state)
+{
+    (void)state;
+    if (h_respd_start(&respd_srv, NULL, NULL) < 0)
+        return -1;
+    have_redis = h_redis_available() && h_redis_start(&redis_srv) == 0;
+    if (!have_redis)
+        fprintf(stderr, "redis-server not available: differential tests skipped\n");
+    return 0;
+}
+
+static __attribute__((unused)) int hdiff_group_teardown(void **state)
+{
+    (void)state;
+    h_server_stop(&respd_srv);
+    if (have_redis)
+        h_server_stop(&redis_srv);
+    return 0;
+}
+
+static __attribute__((unused)) void hdiff_check(const char *test, const char *const *steps)
+{
+    if (!have_redis)
+        skip();
+    assert_int_equal(hdiff_run(test, respd_srv.port, redis_srv.port, steps, 1), 0);
+}
+
+#define RUN(steps) hdiff_check(__func__, steps)
 
 #endif

@@ -15,35 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static h_server respd_srv, redis_srv;
-static int have_redis;
-
-static int group_setup(void **state)
-{
-    (void)state;
-    if (h_respd_start(&respd_srv, NULL, NULL) < 0)
-        return -1;
-    have_redis = h_redis_available() && h_redis_start(&redis_srv) == 0;
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    h_server_stop(&respd_srv);
-    if (have_redis)
-        h_server_stop(&redis_srv);
-    return 0;
-}
-
-static void run(const char *test, const char *const *steps)
-{
-    if (!have_redis)
-        skip();
-    assert_int_equal(hdiff_run(test, respd_srv.port, redis_srv.port, steps, 1), 0);
-}
-
-#define RUN(steps) run(__func__, steps)
 
 static void test_list_push_pop(void **state)
 {
@@ -743,5 +714,5 @@ int main(void)
         cmocka_unit_test(test_list_copy_rename),
         cmocka_unit_test(test_list_keyspace_hits_misses),
     };
-    return cmocka_run_group_tests_name("list", tests, group_setup, group_teardown);
+    return cmocka_run_group_tests_name("list", tests, hdiff_group_setup, hdiff_group_teardown);
 }

@@ -14,35 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static h_server respd_srv, redis_srv;
-static int have_redis;
-
-static int group_setup(void **state)
-{
-    (void)state;
-    if (h_respd_start(&respd_srv, NULL, NULL) < 0)
-        return -1;
-    have_redis = h_redis_available() && h_redis_start(&redis_srv) == 0;
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    h_server_stop(&respd_srv);
-    if (have_redis)
-        h_server_stop(&redis_srv);
-    return 0;
-}
-
-static void run(const char *test, const char *const *steps)
-{
-    if (!have_redis)
-        skip();
-    assert_int_equal(hdiff_run(test, respd_srv.port, redis_srv.port, steps, 1), 0);
-}
-
-#define RUN(steps) run(__func__, steps)
 
 /* A script that first fills z (compact) and big (skiplist: 200 members,
  * beyond the default 128) with the same layout, then runs `body` on each. */
@@ -624,5 +595,5 @@ int main(void)
         cmocka_unit_test(test_zset_bzpop_disconnect_while_blocked),
         cmocka_unit_test(test_zset_aof_round_trip),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, hdiff_group_setup, hdiff_group_teardown);
 }

@@ -37,6 +37,9 @@ typedef struct aof_info {
     int pending_fsync;
     long long delayed_fsync;
     int last_write_errno;
+    long long total_forks;         /* rewrite children forked */
+    long long latest_fork_usec;    /* how long the latest fork() took */
+    long long rewrites_consecutive_failures;
 } aof_info;
 
 /* Start-up: removes temporary files left by an interrupted rewrite, then, if
@@ -75,5 +78,7 @@ int aof_apply_appendonly(const char **err);
 int aof_write_error(void);
 
 void aof_get_info(aof_info *info);
+/* CONFIG RESETSTAT: forgets the rewrite and fork counters, as Redis. */
+void aof_reset_stats(void);
 
 #endif

@@ -53,7 +53,16 @@ void blocking_handle_timeouts(long long now_ms);
 void blocking_remove(client *c);
 /* 1 while c is blocked. */
 int blocking_is_blocked(const client *c);
+/* Bytes of the arguments kept to run c's command again (CLIENT LIST
+ * argv-mem), 0 when c is not blocked. */
+size_t blocking_argv_mem(const client *c);
 /* Number of blocked clients (INFO blocked_clients). */
 size_t blocking_count(void);
+/* Number of them with a deadline (INFO clients_in_timeout_table). */
+size_t blocking_count_timeouts(void);
+/* Right after c's command ran: 1 when it left c waiting (it blocked, or ran
+ * again and found nothing), 0 when it completed (served at once, or served
+ * now on its re-execution). */
+int blocking_waiting(const client *c);
 
 #endif

@@ -37,6 +37,8 @@ enum {
     CLIENT_PROPAGATED = 1 << 9,        /* the handler fed the AOF itself */
     CLIENT_READ_PAUSED = 1 << 10,      /* not reading: its output is congested */
     CLIENT_RESUME_QUEUED = 1 << 11,    /* on the resume list (held-back input) */
+    CLIENT_MONITOR = 1 << 12,          /* in MONITOR mode (monitor.c) */
+    CLIENT_POSTPONED = 1 << 13,        /* a request waits for CLIENT PAUSE to end (pause.c) */
 };
 
 typedef struct client {
@@ -48,6 +50,7 @@ typedef struct client {
     char *qbuf;
     size_t qlen, qpos, qcap;
     size_t qpeak;                 /* recent peak use, for shrinking */
+    size_t qbig;                  /* bytes of qcap sized exactly for big arguments */
     resp_parser parser;
 
     /* Current command. argv slices point into qbuf and are valid only while
@@ -61,6 +64,7 @@ typedef struct client {
     /* Replies not yet written: out.buf[sent, out.len). */
     reply_buf out;
     size_t sent;
+    size_t out_peak;              /* most bytes `out` held since it was last released */
 
     struct db *db;
     int authenticated;
@@ -112,8 +116,18 @@ reply_buf *client_reply_buf(client *c);
 void client_add_error(client *c, const char *msg);
 void client_add_errorf(client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* client-output-buffer-limit: closes c (asynchronously) when its pending
+ * output is past the limits. Returns 1 when c is being closed. Checked after
+ * each command of c, and by whoever appends to another client's output
+ * (monitor lines). */
+int client_check_output_limit(client *c);
+/* Cron: closes the clients that have stayed past the soft output limit for
+ * longer than its seconds while no command of theirs ran to check it. */
+void client_check_soft_limits(void);
+
 /* Formats the CLIENT LIST / CLIENT INFO line for c (no trailing newline) into
- * buf. Returns the length. */
+ * buf, as snprintf does: returns the line's full length, and when that is
+ * size or more the line was cut short (call again with more room). */
 size_t client_info_line(client *c, char *buf, size_t size);
 
 /* Iteration over all clients. */

@@ -70,8 +70,17 @@ void cmd_register_table(cmd_def *table);
 /* Builds the lookup index. Call once at start; cmd_fini releases it. */
 void cmd_init(void);
 void cmd_fini(void);
-/* Finds a command (and subcommand when argc > 1 and it has some). */
+/* Finds a command (and subcommand when argc > 1 and it has some) by the
+ * name clients call it, after the config file's rename-command lines. */
 const cmd_def *cmd_lookup(char **argv, size_t *argvlen, int argc);
+/* The same by the command's own name, whatever the renames: the names the
+ * AOF is written and replayed with. */
+const cmd_def *cmd_lookup_original(char **argv, size_t *argvlen, int argc);
+/* rename-command (a config_rename_fn): from now on clients call `from` by
+ * the name `to`, or cannot call it when `to` is empty. Only before
+ * cmd_init. Returns 0, or -1 with Redis's message in err ("No such command
+ * in rename-command", "Target command name already exists"). */
+int cmd_rename_command(const char *from, const char *to, char *err, size_t errlen);
 /* Looks up and runs the client's current request (c->argc, c->argv). */
 void cmd_execute(client *c);
 /* Marks the start of a batch of requests (a read's worth) for the per-

@@ -64,7 +64,10 @@ void cmd_client_list(client *c);
 void cmd_client_info(client *c);
 void cmd_client_kill(client *c);
 void cmd_client_reply(client *c);
+void cmd_client_pause(client *c);
+void cmd_client_unpause(client *c);
 void cmd_client_help(client *c);
+void cmd_monitor(client *c);
 
 /* strings */
 void cmd_get(client *c);
@@ -124,6 +127,7 @@ void cmd_info(client *c);
 void cmd_config_get(client *c);
 void cmd_config_set(client *c);
 void cmd_config_resetstat(client *c);
+void cmd_config_rewrite(client *c);
 void cmd_config_help(client *c);
 void cmd_time(client *c);
 void cmd_shutdown(client *c);

@@ -36,6 +36,10 @@ void db_set_now(long long unix_ms);
 long long db_now(void);
 /* While loading the AOF, expiry is suspended: keys are kept as they are. */
 void db_set_expiry_enabled(int enabled);
+/* While clients are paused (CLIENT PAUSE), nothing may be deleted: lookups
+ * treat an expired key as missing but leave it in place, and the active
+ * cycle does nothing. */
+void db_set_expiry_paused(int paused);
 void db_set_expired_hook(db_expired_fn fn);
 
 /* Returns the live entry for key, removing it first if it has expired (lazy

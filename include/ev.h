@@ -31,6 +31,9 @@ ev_loop *ev_new(int setsize);
 void ev_free(ev_loop *loop);
 /* Largest fd + 1 the loop can watch. */
 int ev_setsize(const ev_loop *loop);
+/* Lets the loop watch fds below setsize; it never shrinks. Safe inside a
+ * callback (the loop re-reads its table after each one). */
+void ev_resize(ev_loop *loop, int setsize);
 
 /* Adds mask (EV_READABLE and/or EV_WRITABLE) to what fd is watched for. The
  * callback and data replace any earlier ones for this fd. Returns 0 or -1. */

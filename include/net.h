@@ -27,5 +27,12 @@ void net_tune(int fd, int keepalive_interval);
 void net_peer_name(int fd, char *buf, size_t size, int local);
 /* 1 if fd's peer is loopback (127.0.0.1, ::1) or a unix socket. */
 int net_peer_is_local(int fd);
+/* Takes over a listening socket made by someone else (systemd socket
+ * activation): checks that fd is a listening stream socket (TCP or unix),
+ * makes it non-blocking and close-on-exec. Returns 0, or -1 with a
+ * message in err. */
+int net_adopt_listener(int fd, char *err, size_t errlen);
+/* 1 if fd is a unix domain socket. */
+int net_is_unix(int fd);
 
 #endif

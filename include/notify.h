@@ -1,4 +1,5 @@
-/* notify: the systemd notify protocol, spoken directly (no libsystemd).
+/* notify: the systemd protocols, spoken directly (no libsystemd): the
+ * notify protocol and socket activation.
  *
  * When supervised by systemd (supervised systemd, or auto with
  * $NOTIFY_SOCKET set), state changes are sent as datagrams to the socket
@@ -10,6 +11,8 @@
 #ifndef RESPD_NOTIFY_H
 #define RESPD_NOTIFY_H
 
+#include <stddef.h>
+
 /* Decides from cfg.supervised and the environment whether to notify.
  * Returns 1 when notifications will be sent. */
 int notify_init(void);
@@ -19,5 +22,16 @@ int notify_send(const char *msg);
 /* The watchdog period in ms (half of $WATCHDOG_USEC), or 0 when none is
  * set for this process. */
 long long notify_watchdog_ms(void);
+
+/* Socket activation: the first of the file descriptors systemd passes. */
+#define NOTIFY_LISTEN_FDS_START 3
+/* How many listening sockets systemd passed to this process, at fds
+ * NOTIFY_LISTEN_FDS_START onwards: $LISTEN_FDS when $LISTEN_PID is our
+ * PID, else 0. Removes LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES from the
+ * environment either way, so that no child takes them for its own. Call
+ * once, before forking (daemonize), since the PID must be the one systemd
+ * started. Returns -1 with a message in err when the variables are
+ * malformed. */
+int notify_listen_fds(char *err, size_t errlen);
 
 #endif

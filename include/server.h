@@ -36,6 +36,8 @@ typedef struct server_stats {
     long long unexpected_error_replies;
     long long client_output_buffer_limit_disconnections;
     long long client_query_buffer_limit_disconnections;
+    long long expire_cycle_us;    /* time spent in the active expiry cycle */
+    long long expire_cycle_cap_reached; /* cycles stopped by their time limit */
     long long total_reads;
     long long total_writes;
     /* Samples for instantaneous_ops_per_sec and friends. */

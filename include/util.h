@@ -28,7 +28,8 @@ int util_ll2str(char *buf, long long v);
 int util_glob_match(const char *pat, size_t plen, const char *s, size_t slen, int nocase);
 
 /* Parses a memory amount such as "100", "1k", "1kb", "5mb", "2gb" (k=1000,
- * kb=1024, as redis.conf). Returns 1 and sets *out on success. */
+ * kb=1024, as redis.conf). Returns 1 and sets *out on success, 0 when s is
+ * not a memory value, -1 when it is one too large for a long long. */
 int util_parse_memory(const char *s, long long *out);
 
 /* Seeds the random source (called once at start-up). */

@@ -62,6 +62,9 @@ static struct {
     char tmpname[1024];
     int last_bgrewrite_ok;
     long long rewrites;
+    long long rewrites_consecutive_failures;
+    long long total_forks;
+    long long latest_fork_usec;
     long long last_rewrite_time_sec;
     int rewrite_scheduled;
 } aof = {.fd = -1, .last_write_ok = 1, .last_bgrewrite_ok = 1, .last_rewrite_time_sec = -1,
@@ -329,11 +332,17 @@ static const char *full_path(const char *name, char *buf, size_t size)
     return buf;
 }
 
-/* Checks that argv names a known command with a valid arity. */
+/* Checks that argv is a command the loader may replay: a known command
+ * with a valid arity that writes data, or SELECT. Nothing else is ever
+ * written to an AOF, and replaying anything else from a damaged or hostile
+ * file could sleep (DEBUG SLEEP), stop the server (SHUTDOWN), fork
+ * (BGREWRITEAOF) or change the configuration (CONFIG SET) mid-load. */
 static int command_ok(char **argv, size_t *argvlen, int argc)
 {
-    const cmd_def *d = cmd_lookup(argv, argvlen, argc);
+    const cmd_def *d = cmd_lookup_original(argv, argvlen, argc);
     if (!d || !d->proc)
+        return 0;
+    if (!(d->flags & CMD_WRITE) && strcmp(d->name, "select") != 0)
         return 0;
     return d->arity > 0 ? argc == d->arity : argc >= -d->arity;
 }
@@ -443,7 +452,8 @@ int aof_load(const char *path, char *err, size_t errlen)
                 if (!command_ok(p.argv, p.argvlen, p.argc)) {
                     snprintf(err, errlen,
                              "Bad file format reading the append only file %s at offset %zu: "
-                             "unknown command '%.*s' or wrong number of arguments",
+                             "unknown command '%.*s', wrong number of arguments, or a command "
+                             "that has no place in an AOF",
                              path, pos, (int)(p.argvlen[0] > 64 ? 64 : p.argvlen[0]), p.argv[0]);
                     rc = -1;
                     break;
@@ -705,10 +715,12 @@ int aof_rewrite_start(void)
      * child's snapshot plus the diff is the complete history. */
     flush_pending(1);
     long long start = ev_mono_ms();
+    long long fork_start = ev_mono_us();
     pid_t pid = fork();
     if (pid < 0) {
         log_warning("Can't rewrite append only file in background: fork: %s", strerror(errno));
         aof.last_bgrewrite_ok = 0;
+        aof.rewrites_consecutive_failures++;
         return -1;
     }
     if (pid == 0) {
@@ -720,6 +732,8 @@ int aof_rewrite_start(void)
         full_path(name, tmp, sizeof(tmp));
         _exit(rewrite_child(tmp));
     }
+    aof.latest_fork_usec = ev_mono_us() - fork_start;
+    aof.total_forks++;
     aof.child = pid;
     aof.child_start_ms = start;
     aof.rewrite_scheduled = 0;
@@ -812,6 +826,7 @@ static void rewrite_done(int status)
         log_notice("Background AOF rewrite finished successfully");
     aof.last_bgrewrite_ok = ok;
     aof.rewrites += ok;
+    aof.rewrites_consecutive_failures = ok ? 0 : aof.rewrites_consecutive_failures + 1;
     aof.last_rewrite_time_sec = (ev_mono_ms() - aof.child_start_ms) / 1000;
     aof.child = 0;
     buf_free(&aof.diff);
@@ -916,4 +931,16 @@ void aof_get_info(aof_info *i)
     i->rewrite_buffer_length = (long long)aof.diff.len;
     i->pending_fsync = fsync_busy();
     i->delayed_fsync = aof.delayed_fsync;
+    i->total_forks = aof.total_forks;
+    i->latest_fork_usec = aof.latest_fork_usec;
+    i->rewrites_consecutive_failures = aof.rewrites_consecutive_failures;
+}
+
+void aof_reset_stats(void)
+{
+    aof.rewrites = 0;
+    aof.rewrites_consecutive_failures = 0;
+    aof.total_forks = 0;
+    aof.latest_fork_usec = 0;
+    aof.delayed_fsync = 0;
 }

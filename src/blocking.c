@@ -12,6 +12,7 @@
  */
 #include "blocking.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -96,31 +97,54 @@ int blocking_is_blocked(const client *c)
     return c->blocked != NULL;
 }
 
+size_t blocking_argv_mem(const client *c)
+{
+    const block_state *st = c->blocked;
+    size_t n = 0;
+    for (int i = 0; st && i < st->argc; i++)
+        n += st->argvlen[i];
+    return n;
+}
+
 size_t blocking_count(void)
 {
     return nblocked;
 }
 
+int blocking_waiting(const client *c)
+{
+    const block_state *st = c->blocked;
+    return st && (!st->rerun || st->reblocked);
+}
+
+size_t blocking_count_timeouts(void)
+{
+    size_t n = 0;
+    for (const client *c = blocked_head; c; c = state_of(c)->next)
+        n += state_of(c)->deadline != 0;
+    return n;
+}
+
 int blocking_timeout_or_reply(client *c, int argi, long long *deadline_ms)
 {
     long double secs;
-    if (!util_str2ld(c->argv[argi], c->argvlen[argi], &secs) || isinf(secs)) {
+    if (!util_str2ld(c->argv[argi], c->argvlen[argi], &secs)) {
         client_add_error(c, "ERR timeout is not a float or out of range");
         return -1;
     }
-    if (secs < 0) {
+    /* Redis 7.0 rounds the milliseconds up and converts them to a long
+     * long: "-0.0001" becomes 0 (wait forever), and a value the conversion
+     * cannot hold ("inf", "1e20") comes out as LLONG_MIN on x86-64, so it is
+     * refused as negative. Every other timeout is accepted; a deadline past
+     * the end of time saturates. */
+    long double ms = ceill(secs * 1000.0L);
+    if (!(ms < 9223372036854775808.0L) || ms < 0) {
         client_add_error(c, "ERR timeout is negative");
         return -1;
     }
-    long double ms = secs * 1000.0L;
-    if (ms > (long double)(1LL << 52)) {
-        client_add_error(c, "ERR timeout is out of range");
-        return -1;
-    }
     long long t = (long long)ms;
-    if (t == 0 && secs > 0)
-        t = 1; /* a positive timeout under a millisecond still times out */
-    *deadline_ms = t ? db_now() + t : 0;
+    long long now = db_now();
+    *deadline_ms = t == 0 ? 0 : t > LLONG_MAX - now ? LLONG_MAX : now + t;
     return 0;
 }
 

@@ -4,8 +4,10 @@
  * requests is parsed and executed straight from it, so an idle or
  * request-response client keeps no query buffer of its own. Only the bytes of
  * a partial request are copied into the client's own buffer, which the next
- * reads then extend. A large bulk argument grows that buffer to exactly the
- * size the request needs instead of doubling.
+ * reads then extend. A large bulk argument grows that buffer as its bytes
+ * arrive, up to exactly the size the request needs and never past it
+ * (grow_qbuf); once the request has run, the buffer is released or shrunk,
+ * so a connection that once sent 100 MB does not keep 100 MB.
  */
 #include "client.h"
 
@@ -22,7 +24,9 @@
 #include "db.h"
 #include "log.h"
 #include "mem.h"
+#include "monitor.h"
 #include "net.h"
+#include "pause.h"
 #include "server.h"
 
 #define READ_CHUNK (16 * 1024)
@@ -34,6 +38,9 @@
  * requests wait too (and its socket is not read), so one client's huge
  * replies or pipeline cost every other client at most one slice per tick. */
 #define OUT_CONGESTED (1024 * 1024)
+/* Pending output that client-output-buffer-limit does not count (Redis's
+ * static reply buffer). */
+#define OUT_UNCOUNTED (16 * 1024)
 
 static char shared_rbuf[READ_CHUNK];
 static client *clients_head, *clients_tail;
@@ -42,6 +49,10 @@ static client *resume_head; /* clients with held-back input to run */
 static size_t nclients;
 static size_t nclosing; /* clients marked CLOSE_ASAP and not yet freed */
 static uint64_t next_id = 1;
+/* The client whose request is executing and the bytes of input from that
+ * request's first byte to the end of what was read (CLIENT LIST qbuf). */
+static client *exec_client;
+static size_t exec_left;
 
 static void on_event(ev_loop *loop, int fd, void *data, int mask);
 
@@ -72,8 +83,15 @@ client *client_new(int fd, int flags)
             errno = saved;
             return NULL;
         }
-        net_peer_name(fd, c->addr, sizeof(c->addr), 0);
-        net_peer_name(fd, c->laddr, sizeof(c->laddr), 1);
+        if (net_is_unix(fd)) {
+            /* As Redis: both ends named after the socket's path. */
+            c->flags |= CLIENT_UNIX;
+            snprintf(c->addr, sizeof(c->addr), "%s:0", cfg.unixsocket ? cfg.unixsocket : "");
+            memcpy(c->laddr, c->addr, sizeof(c->laddr));
+        } else {
+            net_peer_name(fd, c->addr, sizeof(c->addr), 0);
+            net_peer_name(fd, c->laddr, sizeof(c->laddr), 1);
+        }
         nclients++;
     }
     c->prev = clients_tail;
@@ -114,6 +132,8 @@ static void unlink_pending(client *c)
 void client_free(client *c)
 {
     blocking_remove(c);
+    monitor_remove(c);
+    pause_forget(c);
     unlink_pending(c);
     unlink_resume(c);
     if (c->fd >= 0) {
@@ -173,6 +193,7 @@ void client_mark_pending(client *c)
  * was written, 1 when the socket would block, -1 on a fatal error. */
 static int write_out(client *c)
 {
+    server.stats.total_writes++; /* INFO total_writes_processed */
     while (c->sent < c->out.len) {
         ssize_t n = write(c->fd, c->out.buf + c->sent, c->out.len - c->sent);
         if (n < 0) {
@@ -186,10 +207,20 @@ static int write_out(client *c)
         c->sent += (size_t)n;
         server.stats.net_output_bytes += n;
     }
+    if (c->out.len > c->out_peak)
+        c->out_peak = c->out.len;
+    /* A monitor only receives: its writes count as interaction (CLIENT LIST
+     * idle=), as in Redis. Others read in the same tick as they are written
+     * to, so the clock is not read again for them. */
+    if (c->flags & CLIENT_MONITOR)
+        c->last_interaction = ev_mono_ms();
+    c->soft_limit_since = 0; /* all written: under every output limit */
     c->out.len = 0;
     c->sent = 0;
-    if (c->out.cap > OUT_KEEP)
+    if (c->out.cap > OUT_KEEP) {
         reply_shrink(&c->out, 0);
+        c->out_peak = 0;
+    }
     return 0;
 }
 
@@ -205,7 +236,8 @@ static void after_drain(client *c)
         }
         c->flags &= ~CLIENT_READ_PAUSED;
     }
-    if (c->qbuf && c->qlen && !c->blocked && !(c->flags & CLIENT_RESUME_QUEUED)) {
+    if (c->qbuf && c->qlen && !c->blocked &&
+        !(c->flags & (CLIENT_RESUME_QUEUED | CLIENT_POSTPONED))) {
         c->flags |= CLIENT_RESUME_QUEUED;
         c->resume_next = resume_head;
         resume_head = c;
@@ -266,6 +298,15 @@ void client_flush_pending(void)
     }
 }
 
+static void close_over_limit(client *c)
+{
+    log_warning("Client id=%llu addr=%s scheduled to be closed ASAP for overcoming of output "
+                "buffer limits.",
+                (unsigned long long)c->id, c->addr);
+    server.stats.client_output_buffer_limit_disconnections++;
+    client_close_async(c);
+}
+
 /* client-output-buffer-limit (normal class): past the hard limit, or past
  * the soft limit for longer than its seconds, the client is closed, as in
  * Redis, so that a client that does not read cannot make us hold its
@@ -275,7 +316,12 @@ static int over_output_limit(client *c)
     const config_obl *l = &cfg.obl_normal;
     if (c->flags & CLIENT_FAKE)
         return 0;
-    size_t used = out_pending(c);
+    if (c->flags & CLIENT_CLOSE_ASAP)
+        return 1; /* already counted and logged */
+    /* Redis counts only what overflows its 16 KB static reply buffer, so
+     * replies that fit there never trip even a tiny limit: same here. */
+    size_t pending = out_pending(c);
+    size_t used = pending > OUT_UNCOUNTED ? pending - OUT_UNCOUNTED : 0;
     int hard = l->hard && used > (size_t)l->hard;
     int soft = 0;
     if (l->soft && used > (size_t)l->soft) {
@@ -288,12 +334,31 @@ static int over_output_limit(client *c)
     }
     if (!hard && !soft)
         return 0;
-    log_warning("Client id=%llu addr=%s scheduled to be closed ASAP for overcoming of output "
-                "buffer limits.",
-                (unsigned long long)c->id, c->addr);
-    server.stats.client_output_buffer_limit_disconnections++;
-    client_close_async(c);
+    close_over_limit(c);
     return 1;
+}
+
+int client_check_output_limit(client *c)
+{
+    return over_output_limit(c);
+}
+
+void client_check_soft_limits(void)
+{
+    /* A client past the soft limit is checked after each of its commands;
+     * but when congestion holds its requests back, none runs. Its timer
+     * then keeps running until its output has drained completely (write_out
+     * stops it), as Redis's runs until a check finds the client back under
+     * the limit: a reader that stalls past the soft limit is closed after
+     * the limit's seconds, one that catches up is not. */
+    const config_obl *l = &cfg.obl_normal;
+    if (!l->soft)
+        return;
+    long long now = ev_mono_ms();
+    for (client *c = clients_head; c; c = c->next)
+        if (c->soft_limit_since && !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_FAKE)) &&
+            now - c->soft_limit_since > (long long)l->soft_seconds * 1000)
+            close_over_limit(c);
 }
 
 /* Runs the complete requests in buf[0..len); returns the bytes consumed.
@@ -303,9 +368,10 @@ static size_t process_requests(client *c, char *buf, size_t len)
     size_t pos = 0;
     cmd_begin_batch();
     /* A blocked client's further requests wait, unparsed, until it is
-     * served or times out (client_resume). */
+     * served or times out (client_resume); so do those of a client whose
+     * request waits for CLIENT PAUSE to end (pause.c). */
     while (pos < len && !c->blocked && out_pending(c) <= OUT_CONGESTED &&
-           !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))) {
+           !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_POSTPONED))) {
         size_t consumed = 0;
         c->parser.unauthenticated = !c->authenticated;
         int rc = resp_parse(&c->parser, buf + pos, len - pos, &consumed);
@@ -325,7 +391,13 @@ static size_t process_requests(client *c, char *buf, size_t len)
         c->argc = c->parser.argc;
         c->argv = c->parser.argv;
         c->argvlen = c->parser.argvlen;
+        client *prev_exec = exec_client;
+        size_t prev_left = exec_left;
+        exec_client = c;
+        exec_left = len - pos + consumed;
         cmd_execute(c);
+        exec_client = prev_exec;
+        exec_left = prev_left;
         c->argc = 0;
         c->argv = NULL;
         c->argvlen = NULL;
@@ -341,6 +413,7 @@ static void keep_partial(client *c, const char *buf, size_t len)
     size_t cap = len * 2 > READ_CHUNK ? len * 2 : READ_CHUNK;
     c->qbuf = mem_alloc(cap);
     c->qcap = cap;
+    c->qbig = 0;
     memcpy(c->qbuf, buf, len);
     c->qlen = len;
     c->qpos = 0;
@@ -350,7 +423,7 @@ static void drop_qbuf(client *c)
 {
     mem_free(c->qbuf);
     c->qbuf = NULL;
-    c->qlen = c->qpos = c->qcap = 0;
+    c->qlen = c->qpos = c->qcap = c->qbig = 0;
 }
 
 /* Processes the client's own buffer after new bytes arrived in it. */
@@ -363,8 +436,13 @@ static void process_own(client *c)
     }
     /* Move the partial request to the front; the parser's offsets are
      * relative to the request's start, so they stay right. */
+    if (used == 0)
+        return; /* the buffer holds one partial request, sized for it */
     memmove(c->qbuf, c->qbuf + used, c->qlen - used);
     c->qlen -= used;
+    c->qbig = 0;
+    /* Shrink back after large requests: a connection that once sent 100 MB
+     * does not keep 100 MB. */
     if (c->qcap > 4 * READ_CHUNK && c->qlen < c->qcap / 4) {
         size_t cap = c->qlen * 2 > READ_CHUNK ? c->qlen * 2 : READ_CHUNK;
         c->qbuf = mem_realloc(c->qbuf, cap);
@@ -407,6 +485,31 @@ static int over_query_limit(client *c, size_t pending)
     return 1;
 }
 
+/* Makes room in c's own buffer before a read, once less than a read's worth
+ * is left. While a big bulk argument is awaited the buffer doubles, but
+ * never past the request's exact size with that argument complete: a 100 MB
+ * argument ends in a buffer of 100 MB plus its headers, not 128 MB, and a
+ * length the client announced costs memory only as its bytes arrive.
+ * Otherwise the part of the buffer not taken by big arguments doubles, so
+ * that the few bytes after a 100 MB argument do not double 100 MB. */
+static void grow_qbuf(client *c)
+{
+    if (c->qcap - c->qlen >= READ_CHUNK)
+        return;
+    size_t missing = resp_bulk_missing(&c->parser, c->qlen);
+    size_t cap;
+    if (missing > BIG_ARG) {
+        size_t exact = c->qlen + missing;
+        cap = c->qcap * 2 < exact ? c->qcap * 2 : exact;
+        c->qbig += cap - c->qcap;
+    } else {
+        size_t small = c->qcap - c->qbig;
+        cap = c->qcap + (small > READ_CHUNK ? small : READ_CHUNK);
+    }
+    c->qbuf = mem_realloc(c->qbuf, cap);
+    c->qcap = cap;
+}
+
 static void read_from(client *c)
 {
     if (out_pending(c) > OUT_CONGESTED) {
@@ -418,16 +521,7 @@ static void read_from(client *c)
     char *dst;
     size_t room;
     if (c->qbuf) {
-        size_t missing = resp_bulk_missing(&c->parser, c->qlen);
-        size_t want = missing > BIG_ARG ? missing : READ_CHUNK;
-        if (c->qcap - c->qlen < want) {
-            /* Exact size for one big argument; doubling otherwise. */
-            size_t cap = missing > BIG_ARG ? c->qlen + missing : c->qcap * 2;
-            if (cap < c->qlen + want)
-                cap = c->qlen + want;
-            c->qbuf = mem_realloc(c->qbuf, cap);
-            c->qcap = cap;
-        }
+        grow_qbuf(c);
         dst = c->qbuf + c->qlen;
         room = c->qcap - c->qlen;
     } else {
@@ -435,6 +529,7 @@ static void read_from(client *c)
         room = sizeof(shared_rbuf);
     }
     ssize_t n;
+    server.stats.total_reads++; /* INFO total_reads_processed */
     do {
         n = read(c->fd, dst, room);
     } while (n < 0 && errno == EINTR);
@@ -513,14 +608,54 @@ void client_add_errorf(client *c, const char *fmt, ...)
     client_add_error(c, buf);
 }
 
+/* Bytes of the arguments c holds for a command: the one executing, or a
+ * copy kept while it is blocked or waits for CLIENT PAUSE to end. */
+static size_t argv_mem(const client *c)
+{
+    if (c->flags & CLIENT_POSTPONED)
+        return pause_argv_mem(c);
+    if (c->blocked)
+        return blocking_argv_mem(c);
+    size_t n = 0;
+    if (c->cmd)
+        for (int i = 0; i < c->argc; i++)
+            n += c->argvlen[i];
+    return n;
+}
+
+static size_t str_mem(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+/* The fields are Redis 7.0's, with what each means in respd:
+ *   qbuf       input read and not yet executed, from the first byte of the
+ *              request being executed (or of the next one) on
+ *   qbuf-free  unused room in the client's own query buffer (0 while its
+ *              requests are parsed from the shared read buffer)
+ *   argv-mem   bytes of the arguments of the command executing, blocked or
+ *              waiting for CLIENT PAUSE
+ *   rbs, rbp   the reply buffer's size, and the most it held since it was
+ *              last released
+ *   obl, omem  reply bytes not yet written: the first OUT_UNCOUNTED of them
+ *              in obl (Redis's static buffer), the rest, which is what
+ *              client-output-buffer-limit measures, in omem; oll is 0:
+ *              respd has one reply buffer, no list
+ *   tot-mem    the client structure, both buffers, the parser's arrays, the
+ *              name strings and any held arguments
+ * There is no MULTI and no pub/sub: sub, psub, ssub are 0 and multi is -1. */
 size_t client_info_line(client *c, char *buf, size_t size)
 {
     char flags[16];
     int nf = 0;
-    if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
-        flags[nf++] = 'A';
-    if (c->blocked)
+    if (c->flags & CLIENT_MONITOR)
+        flags[nf++] = 'O';
+    if (c->blocked || (c->flags & CLIENT_POSTPONED))
         flags[nf++] = 'b';
+    if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
+        flags[nf++] = 'c';
+    if (c->flags & CLIENT_CLOSE_ASAP)
+        flags[nf++] = 'A';
     if (c->flags & CLIENT_UNIX)
         flags[nf++] = 'U';
     if (nf == 0)
@@ -535,22 +670,28 @@ size_t client_info_line(client *c, char *buf, size_t size)
         events[ne++] = 'w';
     events[ne] = '\0';
     long long now = ev_mono_ms();
-    size_t qbuf = c->qlen;
-    size_t obl = c->out.len - c->sent;
-    size_t totmem = sizeof(*c) + c->qcap + c->out.cap;
+    size_t qbuf = (c == exec_client && c->cmd) ? exec_left : c->qlen;
+    size_t pending = out_pending(c);
+    size_t obl = pending < OUT_UNCOUNTED ? pending : OUT_UNCOUNTED;
+    size_t peak = c->out.len > c->out_peak ? c->out.len : c->out_peak;
+    size_t argmem = argv_mem(c);
+    size_t totmem = sizeof(*c) + c->qcap + c->out.cap +
+                    (size_t)c->parser.cap * (sizeof(char *) + 2 * sizeof(size_t)) +
+                    str_mem(c->name) + str_mem(c->lib_name) + str_mem(c->lib_ver);
+    if (c->flags & CLIENT_POSTPONED || c->blocked)
+        totmem += argmem; /* a copy; otherwise they lie in the query buffer */
     int n = snprintf(buf, size,
                      "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
-                     "sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 "
-                     "rbs=%zu rbp=%zu obl=%zu oll=0 omem=0 tot-mem=%zu events=%s cmd=%s "
-                     "user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
+                     "sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu "
+                     "multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu tot-mem=%zu events=%s "
+                     "cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
                      (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                      (server.now_ms - c->ctime_ms) / 1000, (now - c->last_interaction) / 1000,
-                     flags, c->db ? c->db->id : 0, qbuf, c->qcap - c->qlen, c->qcap, c->qpeak,
-                     obl, totmem, events, c->lastcmd ? c->lastcmd->name : "NULL", c->out.proto,
+                     flags, c->db ? c->db->id : 0, qbuf, c->qcap - c->qlen, argmem, c->out.cap,
+                     peak, obl, pending - obl, totmem, events,
+                     c->lastcmd ? c->lastcmd->name : "NULL", c->out.proto,
                      c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
-    if (n < 0)
-        return 0;
-    return (size_t)n < size ? (size_t)n : size - 1;
+    return n < 0 ? 0 : (size_t)n;
 }
 
 client *client_first(void)

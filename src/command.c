@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "aof.h"
 #include "blocking.h"
@@ -20,8 +21,11 @@
 #include "db.h"
 #include "ev.h"
 #include "hashtable.h"
+#include "latency.h"
 #include "log.h"
 #include "mem.h"
+#include "monitor.h"
+#include "pause.h"
 #include "server.h"
 #include "util.h"
 
@@ -36,6 +40,8 @@ static cmd_def client_subs[] = {
     C("client|info", cmd_client_info, 2, NS | LD | ST, 0, 0, 0, "slow connection", "connection", "6.2.0", "Returns information about the connection.", "O(1)"),
     C("client|kill", cmd_client_kill, -3, A | NS | LD | ST, 0, 0, 0, "admin slow dangerous connection", "connection", "2.4.0", "Terminates open connections.", "O(N) where N is the number of client connections"),
     C("client|reply", cmd_client_reply, 3, NS | LD | ST, 0, 0, 0, "slow connection", "connection", "3.2.0", "Instructs the server whether to reply to commands.", "O(1)"),
+    C("client|pause", cmd_client_pause, -3, A | NS | LD | ST, 0, 0, 0, "admin slow dangerous connection", "connection", "2.9.50", "Stop processing commands from clients for some time", "O(1)"),
+    C("client|unpause", cmd_client_unpause, 2, A | NS | LD | ST, 0, 0, 0, "admin slow dangerous connection", "connection", "6.2.0", "Resume processing of clients that were paused", "O(N) Where N is the number of paused clients"),
     C("client|help", cmd_client_help, 2, LD | ST, 0, 0, 0, "slow connection", "connection", "5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
     END,
 };
@@ -53,6 +59,7 @@ static cmd_def config_subs[] = {
     C("config|get", cmd_config_get, -3, A | NS | LD | ST, 0, 0, 0, "admin slow dangerous", "server", "2.0.0", "Returns the effective values of configuration parameters.", "O(N) when N is the number of configuration parameters provided"),
     C("config|set", cmd_config_set, -4, A | NS | LD | ST, 0, 0, 0, "admin slow dangerous", "server", "2.0.0", "Sets configuration parameters in-flight.", "O(N) when N is the number of configuration parameters provided"),
     C("config|resetstat", cmd_config_resetstat, 2, A | NS | LD | ST, 0, 0, 0, "admin slow dangerous", "server", "2.0.0", "Resets the server's statistics.", "O(1)"),
+    C("config|rewrite", cmd_config_rewrite, 2, A | NS | LD | ST, 0, 0, 0, "admin slow dangerous", "server", "2.8.0", "Persists the effective configuration to file.", "O(1)"),
     C("config|help", cmd_config_help, 2, LD | ST, 0, 0, 0, "slow", "server", "5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
     END,
 };
@@ -148,12 +155,13 @@ static cmd_def core_table[] = {
     C("shutdown", cmd_shutdown, -1, A | NS | LD | ST | CMD_NO_MULTI | CMD_ALLOW_BUSY, 0, 0, 0, "admin slow dangerous", "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"),
     C("bgrewriteaof", cmd_bgrewriteaof, 1, A | NS, 0, 0, 0, "admin slow dangerous", "server", "1.0.0", "Asynchronously rewrites the append-only file to disk.", "O(1)"),
     C("debug", cmd_debug, -2, A | NS | LD | ST, 0, 0, 0, "admin slow dangerous", "server", "1.0.0", "A container for debugging commands.", "Depends on subcommand."),
+    C("monitor", cmd_monitor, 1, A | NS | LD | ST, 0, 0, 0, "admin slow dangerous", "server", "1.0.0", "Listen for all requests received by the server in real time", ""),
     /* scripting */
-    C("eval", cmd_eval, -3, NS | ST | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | CMD_MOVABLE_KEYS, 0, 0, 0, "slow scripting", "scripting", "2.6.0", "Executes a server-side Lua script.", "Depends on the script that is executed."),
+    C("eval", cmd_eval, -3, NS | ST | CMD_SKIP_MONITOR | CMD_MAY_REPLICATE | CMD_NO_MANDATORY_KEYS | CMD_MOVABLE_KEYS, 0, 0, 0, "slow scripting", "scripting", "2.6.0", "Executes a server-side Lua script.", "Depends on the script that is executed."),
     C("eval_ro", cmd_eval, -3, NS | ST | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | CMD_MOVABLE_KEYS | R, 0, 0, 0, "slow scripting", "scripting", "7.0.0", "Executes a read-only server-side Lua script.", "Depends on the script that is executed."),
-    C("evalsha", cmd_evalsha, -3, NS | ST | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | CMD_MOVABLE_KEYS, 0, 0, 0, "slow scripting", "scripting", "2.6.0", "Executes a server-side Lua script by SHA1 digest.", "Depends on the script that is executed."),
+    C("evalsha", cmd_evalsha, -3, NS | ST | CMD_SKIP_MONITOR | CMD_MAY_REPLICATE | CMD_NO_MANDATORY_KEYS | CMD_MOVABLE_KEYS, 0, 0, 0, "slow scripting", "scripting", "2.6.0", "Executes a server-side Lua script by SHA1 digest.", "Depends on the script that is executed."),
     C("evalsha_ro", cmd_evalsha, -3, NS | ST | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | CMD_MOVABLE_KEYS | R, 0, 0, 0, "slow scripting", "scripting", "7.0.0", "Executes a read-only server-side Lua script by SHA1 digest.", "Depends on the script that is executed."),
-    C("fcall", cmd_fcall, -3, NS | ST | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | CMD_MOVABLE_KEYS, 0, 0, 0, "slow scripting", "scripting", "7.0.0", "Invokes a function.", "Depends on the function that is executed."),
+    C("fcall", cmd_fcall, -3, NS | ST | CMD_SKIP_MONITOR | CMD_MAY_REPLICATE | CMD_NO_MANDATORY_KEYS | CMD_MOVABLE_KEYS, 0, 0, 0, "slow scripting", "scripting", "7.0.0", "Invokes a function.", "Depends on the function that is executed."),
     C("fcall_ro", cmd_fcall, -3, NS | ST | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | CMD_MOVABLE_KEYS | R, 0, 0, 0, "slow scripting", "scripting", "7.0.0", "Invokes a read-only function.", "Depends on the function that is executed."),
     P("script", -2, 0, "slow", "scripting", "2.6.0", "A container for Lua scripts management commands.", script_subs),
     P("function", -2, 0, "slow", "scripting", "7.0.0", "A container for function commands.", function_subs),
@@ -188,7 +196,112 @@ static void def_key(const void *entry, const char **key, size_t *len)
 }
 
 static const ht_type def_type = {.entry_key = def_key, .entry_free = NULL};
+/* Every command and subcommand by its own name ("get", "config|get"). */
 static ht *index_ht;
+
+/* The names clients call top-level commands by: each command's own name,
+ * unless rename-command in the config file gave it another one or removed
+ * it (as Redis: error texts, COMMAND INFO and INFO commandstats keep the
+ * original name). The list is built on the first rename, before cmd_init,
+ * which turns it into names_ht; it never changes after. The AOF always
+ * uses the original names: commands are written under them and the file is
+ * replayed through index_ht, so it loads whatever the renames. */
+typedef struct cmd_alias {
+    char *name; /* lower case */
+    cmd_def *def;
+    int owned;  /* name was allocated (a rename target) */
+} cmd_alias;
+
+static cmd_alias *aliases;
+static size_t naliases, capaliases;
+static ht *names_ht;
+static int renamed; /* some command has another name, or none */
+
+/* Longest name rename-command accepts (lookups fold case on the stack). */
+#define MAX_NAME_LEN 100
+
+static void alias_key(const void *entry, const char **key, size_t *len)
+{
+    const cmd_alias *a = entry;
+    *key = a->name;
+    *len = strlen(a->name);
+}
+
+static const ht_type alias_type = {.entry_key = alias_key, .entry_free = NULL};
+
+static void add_alias(char *name, cmd_def *d, int owned)
+{
+    if (naliases == capaliases) {
+        capaliases = capaliases ? capaliases * 2 : 256;
+        aliases = mem_realloc(aliases, capaliases * sizeof(*aliases));
+    }
+    aliases[naliases++] = (cmd_alias){name, d, owned};
+}
+
+/* Fills the name list with every top-level command under its own name. */
+static void build_aliases(void)
+{
+    if (aliases)
+        return;
+    for (size_t i = 0; i < NCORE; i++)
+        add_alias((char *)core_table[i].name, &core_table[i], 0);
+    for (int t = 0; t < nextra; t++)
+        for (cmd_def *d = extra_tables[t]; d->name; d++)
+            add_alias((char *)d->name, d, 0);
+}
+
+static cmd_alias *find_alias(const char *name)
+{
+    for (size_t i = 0; i < naliases; i++)
+        if (strcasecmp(aliases[i].name, name) == 0)
+            return &aliases[i];
+    return NULL;
+}
+
+int cmd_rename_command(const char *from, const char *to, char *err, size_t errlen)
+{
+    if (index_ht) {
+        snprintf(err, errlen, "rename-command is only accepted at start-up");
+        return -1;
+    }
+    build_aliases();
+    cmd_alias *a = find_alias(from);
+    if (!a) {
+        snprintf(err, errlen, "No such command in rename-command");
+        return -1;
+    }
+    cmd_def *d = a->def;
+    if (a->owned)
+        mem_free(a->name);
+    *a = aliases[--naliases]; /* the list's order does not matter */
+    renamed = 1;
+    if (!to[0])
+        return 0;
+    if (find_alias(to)) {
+        snprintf(err, errlen, "Target command name already exists");
+        return -1;
+    }
+    if (strlen(to) > MAX_NAME_LEN) {
+        snprintf(err, errlen, "Target command name is longer than %d bytes", MAX_NAME_LEN);
+        return -1;
+    }
+    char *name = mem_strdup(to);
+    for (char *p = name; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    add_alias(name, d, 1);
+    return 0;
+}
+
+/* 1 when some client-visible name leads to d. */
+static int has_alias(const cmd_def *d)
+{
+    if (!renamed)
+        return 1;
+    for (size_t i = 0; i < naliases; i++)
+        if (aliases[i].def == d)
+            return 1;
+    return 0;
+}
 
 void cmd_init(void)
 {
@@ -209,31 +322,75 @@ void cmd_init(void)
         for (cmd_def *s = table[i]->subcmds; s && s->name; s++)
             ht_add(index_ht, s);
     }
+    /* COMMAND, COMMAND COUNT and INFO commandstats list only the commands
+     * clients can reach, as Redis's do after a rename-command "". */
+    size_t kept = 0;
+    for (size_t i = 0; i < NCMDS; i++)
+        if (has_alias(table[i]))
+            table[kept++] = table[i];
+    ncmds = kept;
+    build_aliases();
+    names_ht = ht_new(&alias_type);
+    for (size_t i = 0; i < naliases; i++)
+        ht_add(names_ht, &aliases[i]);
 }
 
-/* Looks up "parent|sub" or a plain name, folding case into a stack buffer. */
-static cmd_def *find_name(const char *parent, const char *name, size_t len)
+/* Folds name[0..len) to lower case after "parent|" into buf (size bytes).
+ * Returns the key length, or 0 when it does not fit. */
+static size_t fold_name(char *buf, size_t size, const char *parent, const char *name, size_t len)
 {
-    char buf[64];
     size_t off = 0;
     if (parent) {
         off = strlen(parent);
-        if (off + 1 >= sizeof(buf))
-            return NULL;
+        if (off + 1 >= size)
+            return 0;
         memcpy(buf, parent, off);
         buf[off++] = '|';
     }
-    if (len + off > sizeof(buf))
-        return NULL;
+    if (len + off > size)
+        return 0;
     for (size_t i = 0; i < len; i++)
         buf[off + i] = (char)tolower((unsigned char)name[i]);
-    return ht_find(index_ht, buf, off + len);
+    return off + len;
+}
+
+/* Looks up a top-level command by the name clients use (parent NULL), or
+ * the subcommand "parent|name" of a command known by its own name. */
+static cmd_def *find_name(const char *parent, const char *name, size_t len)
+{
+    char buf[MAX_NAME_LEN + 28];
+    size_t n = fold_name(buf, sizeof(buf), parent, name, len);
+    if (!n)
+        return NULL;
+    if (parent)
+        return ht_find(index_ht, buf, n);
+    cmd_alias *a = ht_find(names_ht, buf, n);
+    return a ? a->def : NULL;
+}
+
+/* Looks up a top-level command by its own name, whatever the renames. */
+static cmd_def *find_original(const char *name, size_t len)
+{
+    char buf[MAX_NAME_LEN + 28];
+    size_t n = fold_name(buf, sizeof(buf), NULL, name, len);
+    if (!n || memchr(buf, '|', n))
+        return NULL;
+    return ht_find(index_ht, buf, n);
 }
 
 void cmd_fini(void)
 {
     ht_free(index_ht);
     index_ht = NULL;
+    ht_free(names_ht);
+    names_ht = NULL;
+    for (size_t i = 0; i < naliases; i++)
+        if (aliases[i].owned)
+            mem_free(aliases[i].name);
+    mem_free(aliases);
+    aliases = NULL;
+    naliases = capaliases = 0;
+    renamed = 0;
     mem_free(table);
     table = NULL;
     ncmds = 0;
@@ -242,6 +399,17 @@ void cmd_fini(void)
 const cmd_def *cmd_lookup(char **argv, size_t *argvlen, int argc)
 {
     cmd_def *d = find_name(NULL, argv[0], argvlen[0]);
+    if (d && d->subcmds && argc > 1) {
+        cmd_def *s = find_name(d->name, argv[1], argvlen[1]);
+        if (s)
+            return s;
+    }
+    return d;
+}
+
+const cmd_def *cmd_lookup_original(char **argv, size_t *argvlen, int argc)
+{
+    cmd_def *d = find_original(argv[0], argvlen[0]);
     if (d && d->subcmds && argc > 1) {
         cmd_def *s = find_name(d->name, argv[1], argvlen[1]);
         if (s)
@@ -402,20 +570,32 @@ static void unknown_command(client *c)
 
 void cmd_execute(client *c)
 {
-    cmd_def *d = find_name(NULL, c->argv[0], c->argvlen[0]);
+    /* The AOF (the only fake client) names commands by their own names. */
+    cmd_def *top = renamed && (c->flags & CLIENT_FAKE) ? find_original(c->argv[0], c->argvlen[0])
+                                                      : find_name(NULL, c->argv[0], c->argvlen[0]);
+    cmd_def *d = top;
+    int has_sub = d && d->subcmds && c->argc >= 2;
+    cmd_def *sub = has_sub ? find_name(d->name, c->argv[1], c->argvlen[1]) : NULL;
+    /* CLIENT LIST's cmd=: the command as looked up, NULL when the name or
+     * the subcommand is unknown, as Redis reports it. */
+    c->lastcmd = has_sub ? sub : d;
+    /* CLIENT PAUSE ALL holds every request, even one that will fail. */
+    if (pause_hold(c, c->lastcmd, PAUSE_ALL))
+        return;
     if (!d) {
         unknown_command(c);
         return;
     }
     if (d->subcmds && c->argc >= 2) {
-        cmd_def *s = find_name(d->name, c->argv[1], c->argvlen[1]);
+        cmd_def *s = sub;
         if (s) {
             d = s;
         } else {
-            char upper[64];
+            /* As Redis: the name as typed, which a rename may have changed. */
+            char upper[MAX_NAME_LEN + 1];
             size_t i;
-            for (i = 0; d->name[i] && i < sizeof(upper) - 1; i++)
-                upper[i] = (char)toupper((unsigned char)d->name[i]);
+            for (i = 0; i < c->argvlen[0] && i < sizeof(upper) - 1; i++)
+                upper[i] = (char)toupper((unsigned char)c->argv[0][i]);
             upper[i] = '\0';
             reject(c, d, "ERR unknown subcommand '%.*s'. Try %s HELP.",
                    (int)(c->argvlen[1] < 128 ? c->argvlen[1] : 128), c->argv[1], upper);
@@ -437,11 +617,22 @@ void cmd_execute(client *c)
         reject(c, d, "MISCONF Errors writing to the AOF file: %s", strerror(ai.last_write_errno));
         return;
     }
+    /* Redis makes a monitor a kind of replica, which may not use the
+     * keyspace; other commands it may run. */
+    if ((c->flags & CLIENT_MONITOR) &&
+        (d->flags & (CMD_READONLY | CMD_WRITE | CMD_MAY_REPLICATE))) {
+        reject(c, d, "ERR Replica can't interact with the keyspace");
+        return;
+    }
+    /* CLIENT PAUSE WRITE holds what may write, once it is known to be valid. */
+    if (pause_hold(c, d, PAUSE_WRITE))
+        return;
     c->cmd = d;
     c->lastcmd = d;
     long long dirty_before = server.dirty;
     c->flags &= ~CLIENT_PROPAGATED;
     size_t reply_mark = c->out.len;
+    int rerun = c->blocked != NULL; /* a blocked command, served now */
     errors_in_command = 0;
     /* One clock read per command: the end of the previous command in the
      * same batch is the start of this one (cmd_begin_batch resets it), so
@@ -454,11 +645,29 @@ void cmd_execute(client *c)
     d->usec += dur;
     if (errors_in_command)
         d->failed_calls++;
+    /* Latency histogram and slow log (latency.c, slowlog.c). */
+    latency_command_done(c, d, dur);
     /* A command that changed the dataset goes to the AOF as it came,
      * unless its handler already fed a deterministic form of it. */
-    if (server.dirty != dirty_before && !(c->flags & CLIENT_PROPAGATED))
+    if (server.dirty != dirty_before && !(c->flags & CLIENT_PROPAGATED)) {
+        /* Under its own name, so that the file loads whatever the renames. */
+        char *typed = c->argv[0];
+        size_t typed_len = c->argvlen[0];
+        if (renamed) {
+            c->argv[0] = (char *)top->name;
+            c->argvlen[0] = strlen(top->name);
+        }
         aof_feed(c->db->id, c->argc, c->argv, c->argvlen);
+        c->argv[0] = typed;
+        c->argvlen[0] = typed_len;
+    }
     c->flags &= ~CLIENT_PROPAGATED;
+    /* MONITOR: as Redis 7.0, after the command (SELECT shows its new db),
+     * admin commands hidden, a blocked command shown once, when it came. */
+    if (!(d->flags & CMD_ADMIN) && !rerun && !(c->flags & CLIENT_FAKE))
+        monitor_feed(c, c->argc, c->argv, c->argvlen);
+    else
+        monitor_forget_redactions();
     server.stats.total_commands++;
     c->commands++;
     c->cmd = NULL;
@@ -565,7 +774,8 @@ static const struct {
     {CMD_ADMIN, "admin"},       {CMD_PUBSUB, "pubsub"},     {CMD_NOSCRIPT, "noscript"},
     {CMD_BLOCKING, "blocking"}, {CMD_LOADING, "loading"},   {CMD_STALE, "stale"},
     {CMD_SKIP_MONITOR, "skip_monitor"}, {CMD_FAST, "fast"}, {CMD_NO_AUTH, "no_auth"},
-    {CMD_MAY_REPLICATE, "may_replicate"}, {CMD_NO_MULTI, "no_multi"},
+    /* CMD_MAY_REPLICATE is not listed: Redis 7.0's COMMAND does not show it. */
+    {CMD_NO_MULTI, "no_multi"},
     {CMD_ALLOW_BUSY, "allow_busy"}, {CMD_NO_MANDATORY_KEYS, "no_mandatory_keys"},
     {CMD_MOVABLE_KEYS, "movablekeys"},
 };

@@ -9,12 +9,15 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -23,7 +26,7 @@
 
 config_t cfg;
 
-enum { T_INT, T_MEM, T_BOOL, T_ENUM, T_STR, T_SAVE, T_DIR, T_LOGLEVEL, T_OBL };
+enum { T_INT, T_MEM, T_BOOL, T_ENUM, T_STR, T_SAVE, T_DIR, T_LOGLEVEL, T_OBL, T_OCT, T_LL, T_PCTL };
 enum { F_IMMUTABLE = 1, F_PROTECTED = 2, F_SENSITIVE = 4 };
 
 typedef struct enum_name {
@@ -82,7 +85,8 @@ static config_def defs[] = {
     MEM("client-query-buffer-limit", 0, client_query_buffer_limit, 1024 * 1024, LLONG_MAX, "1gb"),
     ENUM("supervised", F_IMMUTABLE, supervised, supervised_names, "no"),
     STR("unixsocket", F_IMMUTABLE, unixsocket, ""),
-    INT("unixsocketperm", F_IMMUTABLE, unixsocketperm, 0, 0777, "0"),
+    /* Octal, as chmod takes it and as Redis reads and shows it. */
+    {"unixsocketperm", NULL, T_OCT, F_IMMUTABLE, &cfg.unixsocketperm, 0, 0777, "0", NULL, NULL},
     {"client-output-buffer-limit", NULL, T_OBL, 0, NULL, 0, 0, NULL, NULL, NULL},
     {"list-max-listpack-size", "list-max-ziplist-size", T_INT, 0, &cfg.list_max_listpack_size,
      INT_MIN, INT_MAX, "-2", NULL, NULL},
@@ -97,9 +101,24 @@ static config_def defs[] = {
      &cfg.zset_max_listpack_entries, 0, INT_MAX, "128", NULL, NULL},
     {"zset-max-listpack-value", "zset-max-ziplist-value", T_INT, 0, &cfg.zset_max_listpack_value,
      0, INT_MAX, "64", NULL, NULL},
+    /* Command timing: plain integers (no memory units), Redis's ranges. */
+    {"slowlog-log-slower-than", NULL, T_LL, 0, &cfg.slowlog_log_slower_than, -1, LLONG_MAX,
+     "10000", NULL, NULL},
+    {"slowlog-max-len", NULL, T_LL, 0, &cfg.slowlog_max_len, 0, LLONG_MAX, "128", NULL, NULL},
+    BOOL("latency-tracking", 0, latency_tracking, "yes"),
+    {"latency-tracking-info-percentiles", NULL, T_PCTL, 0, NULL, 0, 0, "50 99 99.9", NULL, NULL},
+    INT("metrics-port", 0, metrics_port, 0, 65535, "0"),
 };
 
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
+
+/* Each setting's default as CONFIG GET shows it, taken by config_init: CONFIG
+ * REWRITE appends a setting missing from the file only when it differs. */
+static char *default_values[NDEFS];
+static config_obl default_obl[3];
+
+/* Where rename-command goes (see config_set_rename_hook). */
+static config_rename_fn rename_hook;
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -119,6 +138,30 @@ void config_set_apply_hook(const char *name, config_apply_fn fn)
         d->apply = fn;
 }
 
+/* latency-tracking-info-percentiles as Redis shows it: each value with %f,
+ * trailing zeros (and a trailing point) removed, separated by spaces. */
+static void format_percentiles(char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < cfg.latency_npercentiles && len + 1 < size; i++) {
+        char one[400];
+        int n = snprintf(one, sizeof(one), "%f", cfg.latency_percentiles[i]);
+        if (n < 0 || (size_t)n >= sizeof(one))
+            continue;
+        if (strchr(one, '.')) {
+            while (n > 0 && one[n - 1] == '0')
+                one[--n] = '\0';
+            if (n > 0 && one[n - 1] == '.')
+                one[--n] = '\0';
+        }
+        int w = snprintf(buf + len, size - len, "%s%s", i ? " " : "", one);
+        if (w < 0 || (size_t)w >= size - len)
+            break;
+        len += (size_t)w;
+    }
+}
+
 /* Formats the current value of d into buf. */
 static void format_value(const config_def *d, char *buf, size_t size)
 {
@@ -127,7 +170,14 @@ static void format_value(const config_def *d, char *buf, size_t size)
         snprintf(buf, size, "%d", *(int *)d->ptr);
         break;
     case T_MEM:
+    case T_LL:
         snprintf(buf, size, "%lld", *(long long *)d->ptr);
+        break;
+    case T_PCTL:
+        format_percentiles(buf, size);
+        break;
+    case T_OCT:
+        snprintf(buf, size, "%o", (unsigned)*(int *)d->ptr);
         break;
     case T_BOOL:
         snprintf(buf, size, "%s", *(int *)d->ptr ? "yes" : "no");
@@ -178,7 +228,11 @@ static int set_obl(int argc, char **argv, char *err, size_t errlen)
         mem_free(out);
         return rc;
     }
-    if (argc == 0 || argc % 4 != 0)
+    /* No groups at all (CONFIG SET ... "", or the bare name in a file)
+     * changes nothing, as in Redis. */
+    if (argc == 0)
+        return 0;
+    if (argc % 4 != 0)
         return fail(err, errlen, "Wrong number of arguments in buffer limit configuration.");
     config_obl vals[8];
     config_obl *dst[8];
@@ -194,7 +248,8 @@ static int set_obl(int argc, char **argv, char *err, size_t errlen)
         else
             return fail(err, errlen, "Invalid client class specified in buffer limit configuration.");
         long long hard, soft, secs;
-        if (!util_parse_memory(argv[i + 1], &hard) || !util_parse_memory(argv[i + 2], &soft) ||
+        if (util_parse_memory(argv[i + 1], &hard) != 1 ||
+            util_parse_memory(argv[i + 2], &soft) != 1 ||
             !util_str2ll(argv[i + 3], strlen(argv[i + 3]), &secs) || secs < 0 || secs > INT_MAX)
             return fail(err, errlen, "Error in hard, soft or soft_seconds setting in buffer limit "
                                      "configuration.");
@@ -223,6 +278,63 @@ static void set_string(char **slot, const char *v)
     *slot = copy;
 }
 
+/* latency-tracking-info-percentiles: numbers in [0, 100] separated by single
+ * spaces. Redis splits the value at every space, so a doubled, leading or
+ * trailing space makes an empty (invalid) number; an empty value means no
+ * percentiles. Several arguments (a config file line without quotes) read as
+ * if joined by spaces. Numbers are read as Redis's string2d reads them:
+ * strtod over the whole token, no leading space, no NaN, no overflow. */
+static int set_percentiles(int argc, char **argv, char *err, size_t errlen)
+{
+    size_t total = 1;
+    for (int i = 0; i < argc; i++)
+        total += strlen(argv[i]) + 1;
+    char *s = mem_alloc(total);
+    s[0] = '\0';
+    for (int i = 0; i < argc; i++) {
+        if (i)
+            strcat(s, " ");
+        strcat(s, argv[i]);
+    }
+    size_t cap = 1;
+    for (const char *p = s; *p; p++)
+        cap += *p == ' ';
+    double *vals = mem_alloc(sizeof(double) * cap);
+    int n = 0, rc = 0;
+    for (char *p = s; s[0];) {
+        char *sp = strchr(p, ' ');
+        if (sp)
+            *sp = '\0';
+        char *end = p;
+        errno = 0;
+        double v = *p && !isspace((unsigned char)*p) ? strtod(p, &end) : 0;
+        if (end == p || *end || isnan(v) ||
+            (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || v == 0))) {
+            rc = fail(err, errlen, "Invalid latency-tracking-info-percentiles parameters");
+            break;
+        }
+        if (v < 0.0 || v > 100.0) {
+            rc = fail(err, errlen,
+                      "latency-tracking-info-percentiles parameters should sit between "
+                      "[0.0,100.0]");
+            break;
+        }
+        vals[n++] = v;
+        if (!sp)
+            break;
+        p = sp + 1;
+    }
+    mem_free(s);
+    if (rc < 0) {
+        mem_free(vals);
+        return -1;
+    }
+    mem_free(cfg.latency_percentiles);
+    cfg.latency_percentiles = vals;
+    cfg.latency_npercentiles = n;
+    return 0;
+}
+
 /* Validates and stores one value. argv holds the values after the name. */
 static int set_value(config_def *d, int argc, char **argv, char *err, size_t errlen)
 {
@@ -236,6 +348,8 @@ static int set_value(config_def *d, int argc, char **argv, char *err, size_t err
     }
     if (d->type == T_OBL)
         return set_obl(argc, argv, err, errlen);
+    if (d->type == T_PCTL)
+        return set_percentiles(argc, argv, err, errlen);
     if (d->type == T_STR && strcmp(d->name, "bind") == 0) {
         /* bind takes several addresses; keep them as one spaced string. */
         size_t total = 1;
@@ -257,12 +371,15 @@ static int set_value(config_def *d, int argc, char **argv, char *err, size_t err
     const char *v = argv[0];
     switch (d->type) {
     case T_INT:
-    case T_MEM: {
+    case T_MEM:
+    case T_LL: {
         long long ll;
-        int ok = d->type == T_INT ? util_str2ll(v, strlen(v), &ll) : util_parse_memory(v, &ll);
+        int ok = d->type == T_MEM ? util_parse_memory(v, &ll) : util_str2ll(v, strlen(v), &ll);
         if (!ok)
-            return fail(err, errlen, "argument couldn't be parsed into an integer");
-        if (ll < d->min || ll > d->max)
+            return fail(err, errlen, d->type == T_MEM
+                                         ? "argument must be a memory value"
+                                         : "argument couldn't be parsed into an integer");
+        if (ok < 0 || ll < d->min || ll > d->max) /* ok < 0: a memory value past LLONG_MAX */
             return fail(err, errlen, "argument must be between %lld and %lld inclusive", d->min,
                         d->max);
         if (d->type == T_INT) {
@@ -274,6 +391,18 @@ static int set_value(config_def *d, int argc, char **argv, char *err, size_t err
         } else {
             *(long long *)d->ptr = ll;
         }
+        return 0;
+    }
+    case T_OCT: {
+        char *end;
+        errno = 0;
+        long long ll = strtoll(v, &end, 8);
+        if (!*v || *end || errno)
+            return fail(err, errlen, "argument couldn't be parsed as an octal number");
+        if (ll < d->min || ll > d->max)
+            return fail(err, errlen, "argument must be between %llo and %llo inclusive",
+                        (unsigned long long)d->min, (unsigned long long)d->max);
+        *(int *)d->ptr = (int)ll;
         return 0;
     }
     case T_BOOL:
@@ -346,25 +475,52 @@ void config_init(void)
     char *cwd = getcwd(NULL, 0);
     set_string(&cfg.dir, cwd ? cwd : ".");
     free(cwd);
+    char value[1024];
+    for (size_t i = 0; i < NDEFS; i++) {
+        format_value(&defs[i], value, sizeof(value));
+        mem_free(default_values[i]);
+        default_values[i] = mem_strdup(value);
+    }
+    default_obl[0] = cfg.obl_normal;
+    default_obl[1] = cfg.obl_replica;
+    default_obl[2] = cfg.obl_pubsub;
 }
 
 void config_fini(void)
 {
     for (size_t i = 0; i < NDEFS; i++) {
+        mem_free(default_values[i]);
+        default_values[i] = NULL;
         if (defs[i].type == T_STR || defs[i].type == T_DIR) {
             char **slot = defs[i].ptr;
             mem_free(*slot);
             *slot = NULL;
         }
     }
+    mem_free(cfg.latency_percentiles);
+    cfg.latency_percentiles = NULL;
+    cfg.latency_npercentiles = 0;
+}
+
+void config_set_rename_hook(config_rename_fn fn)
+{
+    rename_hook = fn;
 }
 
 int config_set_from_args(const char *name, int argc, char **argv, char *err, size_t errlen)
 {
+    /* rename-command is a directive, not a setting: the file and the
+     * command line take it, CONFIG GET/SET do not know it (as in Redis). */
+    if (strcasecmp(name, "rename-command") == 0) {
+        if (argc != 2 || !rename_hook)
+            return fail(err, errlen, "Bad directive or wrong number of arguments");
+        return rename_hook(argv[0], argv[1], err, errlen);
+    }
     config_def *d = find_def(name, strlen(name));
     if (!d)
         return fail(err, errlen, "Bad directive or wrong number of arguments");
-    if (d->type != T_SAVE && d->type != T_OBL && strcmp(d->name, "bind") != 0 && argc != 1)
+    if (d->type != T_SAVE && d->type != T_OBL && d->type != T_PCTL &&
+        strcmp(d->name, "bind") != 0 && argc != 1)
         return fail(err, errlen, "wrong number of arguments");
     return set_value(d, argc, argv, err, errlen);
 }
@@ -653,6 +809,12 @@ int config_get_value(const char *name, size_t len, char *buf, size_t size)
     return 0;
 }
 
+int config_is_sensitive(const char *name, size_t len)
+{
+    const config_def *d = find_def(name, len);
+    return d && (d->flags & F_SENSITIVE);
+}
+
 void config_get(const char *pattern, size_t plen, config_get_fn fn, void *ctx)
 {
     char value[1024];
@@ -668,4 +830,373 @@ void config_get(const char *pattern, size_t plen, config_get_fn fn, void *ctx)
         format_value(d, value, sizeof(value));
         fn(name, value, ctx);
     }
+}
+
+/* ---- CONFIG REWRITE ------------------------------------------------------ */
+
+#define REWRITE_SIGNATURE "# Generated by CONFIG REWRITE"
+
+/* The file being rewritten, line by line (without newlines). */
+typedef struct rewrite_state {
+    char **lines;
+    int *owner; /* index into defs of the setting on that line, or -1 */
+    int n, cap;
+    int signed_; /* the signature line is there already */
+} rewrite_state;
+
+static void rw_append(rewrite_state *st, char *line, int owner)
+{
+    if (st->n == st->cap) {
+        st->cap = st->cap ? st->cap * 2 : 64;
+        st->lines = mem_realloc(st->lines, sizeof(char *) * (size_t)st->cap);
+        st->owner = mem_realloc(st->owner, sizeof(int) * (size_t)st->cap);
+    }
+    st->lines[st->n] = line;
+    st->owner[st->n++] = owner;
+}
+
+static void rw_free(rewrite_state *st)
+{
+    for (int i = 0; i < st->n; i++)
+        mem_free(st->lines[i]);
+    mem_free(st->lines);
+    mem_free(st->owner);
+}
+
+#define LINE_UNKNOWN (-2)
+
+/* Which setting a line of the file sets: an index into defs; -1 for a
+ * comment, a blank line, include or rename-command; LINE_UNKNOWN for a line
+ * that is none of these or cannot be parsed. */
+static int line_owner(const char *line)
+{
+    while (isspace((unsigned char)*line))
+        line++;
+    if (!*line || *line == '#')
+        return -1;
+    char *out = mem_alloc(strlen(line) + 1);
+    char *args[MAX_LINE_ARGS];
+    int owner = LINE_UNKNOWN;
+    if (split_line(line, out, args, MAX_LINE_ARGS) > 0) {
+        config_def *d = find_def(args[0], strlen(args[0]));
+        if (d)
+            owner = (int)(d - defs);
+        else if (!strcasecmp(args[0], "include") || !strcasecmp(args[0], "rename-command"))
+            owner = -1;
+    }
+    mem_free(out);
+    return owner;
+}
+
+/* Loads the old file into st; a missing file reads as empty. */
+static int rw_read(const char *path, rewrite_state *st)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return errno == ENOENT ? 0 : -1;
+    size_t cap = 4096, len = 0;
+    char *buf = mem_alloc(cap);
+    size_t got;
+    while ((got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (cap - len < 2) {
+            cap *= 2;
+            buf = mem_realloc(buf, cap);
+        }
+    }
+    int failed = ferror(f);
+    fclose(f);
+    if (failed) {
+        mem_free(buf);
+        errno = EIO;
+        return -1;
+    }
+    buf[len] = '\0';
+    for (const char *p = buf; *p;) {
+        const char *eol = strchr(p, '\n');
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        char *line = mem_strndup(p, n);
+        const char *t = line;
+        while (isspace((unsigned char)*t))
+            t++;
+        size_t tl = strlen(t);
+        while (tl && isspace((unsigned char)t[tl - 1]))
+            tl--;
+        if (tl == strlen(REWRITE_SIGNATURE) && !memcmp(t, REWRITE_SIGNATURE, tl))
+            st->signed_ = 1;
+        int owner = line_owner(line);
+        if (owner == LINE_UNKNOWN) {
+            /* As Redis: kept, but as a comment, so that the file loads. */
+            char *kept = mem_alloc(strlen(line) + 7);
+            snprintf(kept, strlen(line) + 7, "# ??? %s", line);
+            mem_free(line);
+            line = kept;
+            owner = -1;
+        }
+        rw_append(st, line, owner);
+        p += n + (eol ? 1 : 0);
+    }
+    mem_free(buf);
+    return 0;
+}
+
+/* A string as the config parser reads it back: double quotes, and \n \r \t
+ * \a \b \\ \" or \xHH for other bytes that are not printable (as Redis
+ * writes strings). out must hold 4 * strlen(s) + 3 bytes. */
+static void quote_into(char *out, const char *s)
+{
+    char *o = out;
+    *o++ = '"';
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '\\': *o++ = '\\'; *o++ = '\\'; break;
+        case '"': *o++ = '\\'; *o++ = '"'; break;
+        case '\n': *o++ = '\\'; *o++ = 'n'; break;
+        case '\r': *o++ = '\\'; *o++ = 'r'; break;
+        case '\t': *o++ = '\\'; *o++ = 't'; break;
+        case '\a': *o++ = '\\'; *o++ = 'a'; break;
+        case '\b': *o++ = '\\'; *o++ = 'b'; break;
+        default:
+            if (isprint(*p))
+                *o++ = (char)*p;
+            else
+                o += sprintf(o, "\\x%02x", *p);
+        }
+    }
+    *o++ = '"';
+    *o = '\0';
+}
+
+/* Bytes in the largest unit that divides them, as Redis writes sizes. */
+static void format_memory(char *buf, size_t size, long long bytes)
+{
+    static const struct {
+        long long unit;
+        const char *suffix;
+    } units[] = {{1LL << 30, "gb"}, {1LL << 20, "mb"}, {1LL << 10, "kb"}};
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        if (bytes && bytes % units[i].unit == 0) {
+            snprintf(buf, size, "%lld%s", bytes / units[i].unit, units[i].suffix);
+            return;
+        }
+    snprintf(buf, size, "%lld", bytes);
+}
+
+/* The line for setting d (for client-output-buffer-limit, for class cls:
+ * 0 normal, 1 replica, 2 pubsub). *force says whether the value differs
+ * from the default, i.e. whether it must be written when the file has no
+ * line for it. Returns a mem_alloc'd line. */
+static char *rewrite_line(const config_def *d, int cls, int *force)
+{
+    size_t i = (size_t)(d - defs);
+    char value[1024];
+    format_value(d, value, sizeof(value));
+    *force = !default_values[i] || strcmp(value, default_values[i]) != 0;
+    const char *text = value;
+    char *quoted = NULL;
+    char mem[64];
+    switch (d->type) {
+    case T_OBL: {
+        static const char *const classes[] = {"normal", "replica", "pubsub"};
+        const config_obl *o = cls == 0 ? &cfg.obl_normal : cls == 1 ? &cfg.obl_replica
+                                                                    : &cfg.obl_pubsub;
+        char hard[32], soft[32];
+        format_memory(hard, sizeof(hard), o->hard);
+        format_memory(soft, sizeof(soft), o->soft);
+        snprintf(value, sizeof(value), "%s %s %s %d", classes[cls], hard, soft, o->soft_seconds);
+        *force = memcmp(o, &default_obl[cls], sizeof(*o)) != 0;
+        break;
+    }
+    case T_MEM:
+        format_memory(mem, sizeof(mem), *(long long *)d->ptr);
+        text = mem;
+        break;
+    case T_SAVE:
+        text = "\"\"";
+        *force = 0;
+        break;
+    case T_DIR:
+    case T_STR: {
+        /* The string itself, not format_value's copy: that one is cut at
+         * its buffer's size, and a cut password would lock everyone out. */
+        const char *s = *(char **)d->ptr ? *(char **)d->ptr : "";
+        if (d->type == T_STR && strcmp(d->name, "bind") == 0) {
+            text = s; /* several addresses, written as arguments */
+            break;
+        }
+        quoted = mem_alloc(4 * strlen(s) + 3);
+        quote_into(quoted, s);
+        text = quoted;
+        if (d->type == T_DIR)
+            *force = 1; /* as Redis: dir is always written */
+        else
+            *force = strcmp(s, default_values[i] ? default_values[i] : "") != 0;
+        break;
+    }
+    case T_INT:
+    case T_OCT:
+    case T_BOOL:
+    case T_ENUM:
+    case T_LOGLEVEL:
+        break;
+    default:
+        /* A kind of setting added later: its CONFIG GET text, which reads
+         * back as its arguments when spaces separate several (as for bind);
+         * quoted only when empty or when quotes or escapes would be
+         * misread. */
+        if (!value[0] || strpbrk(value, "\t\r\n\"'\\")) {
+            quoted = mem_alloc(4 * strlen(value) + 3);
+            quote_into(quoted, value);
+            text = quoted;
+        }
+        break;
+    }
+    size_t len = strlen(d->name) + 1 + strlen(text) + 1;
+    char *line = mem_alloc(len);
+    snprintf(line, len, "%s %s", d->name, text);
+    mem_free(quoted);
+    return line;
+}
+
+/* Puts each setting's line in place, appends those that must be added,
+ * and blanks the extra lines of settings given more than once. */
+static void rw_update(rewrite_state *st)
+{
+    for (size_t i = 0; i < NDEFS; i++) {
+        int nlines = defs[i].type == T_OBL ? 3 : 1;
+        for (int cls = 0; cls < nlines; cls++) {
+            int force;
+            char *line = rewrite_line(&defs[i], cls, &force);
+            int at = -1;
+            for (int j = 0; j < st->n && at < 0; j++)
+                if (st->owner[j] == (int)i)
+                    at = j;
+            if (at >= 0) {
+                mem_free(st->lines[at]);
+                st->lines[at] = line;
+                st->owner[at] = -1;
+            } else if (force) {
+                if (!st->signed_) {
+                    if (st->n > 0) /* as Redis: apart from what was there */
+                        rw_append(st, mem_strdup(""), -1);
+                    rw_append(st, mem_strdup(REWRITE_SIGNATURE), -1);
+                    st->signed_ = 1;
+                }
+                rw_append(st, line, -1);
+            } else {
+                mem_free(line);
+            }
+        }
+    }
+    for (int j = 0; j < st->n; j++)
+        if (st->owner[j] >= 0)
+            st->lines[j][0] = '\0';
+}
+
+/* The new contents: every line with its newline, runs of blank lines as
+ * one. mem_alloc'd; *len its size. */
+static char *rw_content(const rewrite_state *st, size_t *len)
+{
+    size_t cap = 1;
+    for (int j = 0; j < st->n; j++)
+        cap += strlen(st->lines[j]) + 1;
+    char *out = mem_alloc(cap);
+    size_t o = 0;
+    int was_blank = 0;
+    for (int j = 0; j < st->n; j++) {
+        const char *l = st->lines[j];
+        int blank = 1;
+        for (const char *p = l; *p && blank; p++)
+            blank = isspace((unsigned char)*p) != 0;
+        if (blank && was_blank)
+            continue;
+        was_blank = blank;
+        size_t n = strlen(l);
+        memcpy(out + o, l, n);
+        o += n;
+        out[o++] = '\n';
+    }
+    out[o] = '\0';
+    *len = o;
+    return out;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Writes data to path through a temporary file in the same directory:
+ *   1. create path.tmp-XXXXXX with the old file's permissions
+ *   2. write and fsync it
+ *   3. rename it over path, then fsync the directory so the rename lasts */
+static int replace_file(const char *path, const char *data, size_t len)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= (int)sizeof(tmp)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
+    if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0)
+        goto fail;
+    if (close(fd) < 0) {
+        fd = -1;
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, path) < 0)
+        goto fail;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir ? 1 : 0] = '\0';
+    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd); /* best effort: the new file is complete either way */
+        close(dfd);
+    }
+    return 0;
+fail: {
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    errno = e;
+    return -1;
+}
+}
+
+int config_rewrite(const char *path, char *err, size_t errlen)
+{
+    rewrite_state st = {0};
+    int rc = -1;
+    if (rw_read(path, &st) == 0) {
+        rw_update(&st);
+        size_t len;
+        char *content = rw_content(&st, &len);
+        rc = replace_file(path, content, len);
+        mem_free(content);
+    }
+    if (rc < 0) {
+        int e = errno;
+        fail(err, errlen, "%s", strerror(e));
+        errno = e;
+    }
+    rw_free(&st);
+    return rc;
 }

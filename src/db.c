@@ -7,6 +7,7 @@
 
 static long long now_ms;
 static int expiry_enabled = 1;
+static int expiry_paused;
 static db_expired_fn expired_hook;
 
 static const ht_type keys_type = {.entry_key = obj_entry_key, .entry_free = obj_entry_free};
@@ -44,6 +45,11 @@ void db_set_expiry_enabled(int enabled)
     expiry_enabled = enabled;
 }
 
+void db_set_expiry_paused(int paused)
+{
+    expiry_paused = paused;
+}
+
 void db_set_expired_hook(db_expired_fn fn)
 {
     expired_hook = fn;
@@ -75,7 +81,8 @@ obj *db_lookup(db *d, const char *key, size_t klen)
         return o;
     if (!expiry_enabled)
         return o;
-    expire_now(d, o);
+    if (!expiry_paused)
+        expire_now(d, o);
     return NULL;
 }
 
@@ -192,7 +199,8 @@ obj *db_random(db *d)
             return NULL;
         if (!is_expired(o) || !expiry_enabled)
             return o;
-        expire_now(d, o);
+        if (!expiry_paused)
+            expire_now(d, o); /* else skip it, and leave it in place */
     }
     return NULL;
 }
@@ -222,7 +230,7 @@ static void collect_expired(void *entry, void *ctx)
 
 long long db_active_expire(db *d, long long deadline_us)
 {
-    if (!expiry_enabled || ht_size(d->expires) == 0)
+    if (!expiry_enabled || expiry_paused || ht_size(d->expires) == 0)
         return 0;
     long long removed = 0;
     for (;;) {

@@ -95,6 +95,15 @@ int ev_setsize(const ev_loop *loop)
     return loop->setsize;
 }
 
+void ev_resize(ev_loop *loop, int setsize)
+{
+    if (setsize <= loop->setsize)
+        return;
+    loop->files = mem_realloc(loop->files, (size_t)setsize * sizeof(ev_file));
+    memset(loop->files + loop->setsize, 0, (size_t)(setsize - loop->setsize) * sizeof(ev_file));
+    loop->setsize = setsize;
+}
+
 static uint32_t epoll_mask(int mask)
 {
     uint32_t ev = 0;
@@ -262,6 +271,7 @@ int ev_once(ev_loop *loop, int timeout_ms)
          * batch may have closed or re-registered this fd. */
         if ((mask & f->mask & EV_READABLE) && f->fn)
             f->fn(loop, fd, f->data, EV_READABLE);
+        f = &loop->files[fd]; /* the callback may have grown the table (ev_resize) */
         if ((mask & f->mask & EV_WRITABLE) && f->fn)
             f->fn(loop, fd, f->data, EV_WRITABLE);
     }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "command.h"
 #include "config.h"
 #include "server.h"
 
@@ -42,12 +43,16 @@ int main(int argc, char **argv)
         first = 2;
     }
     char err[1024];
-    if (config_load(path, argc - first, argv + first, err, sizeof(err)) < 0) {
-        fprintf(stderr, "\n%s\n", err);
-        return 1;
-    }
+    /* The absolute path first: a dir line in the file changes directory,
+     * and CONFIG REWRITE must find the file again. */
     if (path && strcmp(path, "-") != 0)
         server.config_file = realpath(path, NULL);
+    config_set_rename_hook(cmd_rename_command);
+    if (config_load(path, argc - first, argv + first, err, sizeof(err)) < 0) {
+        fprintf(stderr, "\n%s\n", err);
+        free(server.config_file);
+        return 1;
+    }
     server.executable = realpath("/proc/self/exe", NULL);
     if (server_start(err, sizeof(err)) < 0) {
         fprintf(stderr, "respd: %s\n", err);

@@ -142,6 +142,13 @@ void net_peer_name(int fd, char *buf, size_t size, int local)
     }
 }
 
+int net_is_unix(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    return getsockname(fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family == AF_UNIX;
+}
+
 int net_peer_is_local(int fd)
 {
     struct sockaddr_storage ss;
@@ -154,5 +161,30 @@ int net_peer_is_local(int fd)
         return ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) == INADDR_LOOPBACK;
     if (ss.ss_family == AF_INET6)
         return IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
+    return 0;
+}
+
+int net_adopt_listener(int fd, char *err, size_t errlen)
+{
+    struct stat st;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    int type = 0, listening = 0;
+    socklen_t il = sizeof(int);
+    if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+        getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &il) < 0 || type != SOCK_STREAM ||
+        getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &il) < 0 || !listening ||
+        getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
+        (ss.ss_family != AF_INET && ss.ss_family != AF_INET6 && ss.ss_family != AF_UNIX)) {
+        snprintf(err, errlen, "File descriptor %d passed by systemd is not a listening TCP or "
+                 "unix stream socket", fd);
+        return -1;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+        snprintf(err, errlen, "Setting up file descriptor %d passed by systemd: %s", fd,
+                 strerror(errno));
+        return -1;
+    }
     return 0;
 }

@@ -79,3 +79,36 @@ long long notify_watchdog_ms(void)
     long long us = atoll(usec);
     return us > 0 ? us / 2000 : 0;
 }
+
+/* A decimal number that fills the whole string, or -1. */
+static long long parse_count(const char *s)
+{
+    if (!s || !*s)
+        return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    return (*end || errno || v < 0) ? -1 : v;
+}
+
+int notify_listen_fds(char *err, size_t errlen)
+{
+    long long pid = parse_count(getenv("LISTEN_PID"));
+    const char *fds_text = getenv("LISTEN_FDS");
+    long long fds = parse_count(fds_text);
+    int rc = 0;
+    if (pid == (long long)getpid()) {
+        /* Meant for us: a value we cannot use is an error, not a reason to
+         * bind sockets of our own behind systemd's back. */
+        if (fds < 0 || fds > 1024) {
+            snprintf(err, errlen, "Invalid LISTEN_FDS='%s' from systemd", fds_text ? fds_text : "");
+            rc = -1;
+        } else {
+            rc = (int)fds;
+        }
+    }
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_FDNAMES");
+    return rc;
+}

@@ -20,10 +20,13 @@
 #include "command.h"
 #include "config.h"
 #include "hashtable.h"
+#include "latency.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "net.h"
 #include "notify.h"
+#include "slowlog.h"
 #include "util.h"
 
 server_t server;
@@ -222,10 +225,51 @@ static int open_listeners(int **fds_out, int *n_out, int *port_out, char *err, s
     return 0;
 }
 
+/* Socket activation: how many listeners systemd passed (0 = none). */
+static int activated;
+
+/* Takes over the listening sockets systemd passed (socket activation) in
+ * place of those bind, port and unixsocket would open. *port_out is the
+ * first TCP socket's port (0 when all are unix sockets). */
+static int adopt_listeners(int n, int **fds_out, int *n_out, int *port_out, char *err,
+                           size_t errlen)
+{
+    int *fds = mem_alloc(sizeof(int) * (size_t)n);
+    int port = 0;
+    for (int i = 0; i < n; i++) {
+        int fd = NOTIFY_LISTEN_FDS_START + i;
+        int failed = net_adopt_listener(fd, err, errlen) < 0;
+        if (!failed && ev_add_fd(server.loop, fd, EV_READABLE, on_accept, NULL) < 0) {
+            snprintf(err, errlen, "Registering listener: %s", strerror(errno));
+            failed = 1;
+        }
+        if (failed) {
+            close_listeners(fds, i);
+            mem_free(fds);
+            return -1;
+        }
+        fds[i] = fd;
+        if (!port && net_local_port(fd) > 0)
+            port = net_local_port(fd);
+    }
+    log_notice("Using %d listening socket%s passed by systemd (socket activation) for clients, "
+               "not those of bind, port and unixsocket.", n, n == 1 ? "" : "s");
+    *fds_out = fds;
+    *n_out = n;
+    *port_out = port;
+    return 0;
+}
+
 int server_rebind(const char **errp)
 {
     static char err[256];
     int *fds, n, port;
+    if (activated) {
+        /* The sockets are systemd's: closing them could not be undone. */
+        *errp = "the listening sockets were passed by systemd (socket activation) and cannot "
+                "be changed";
+        return -1;
+    }
     /* New listeners first: when they fail the old ones stay as they were. */
     close_listeners(server.listen_fds, server.nlisten);
     if (open_listeners(&fds, &n, &port, err, sizeof(err)) < 0) {
@@ -244,6 +288,10 @@ int server_rebind(const char **errp)
     server.nlisten = n;
     server.bound_port = port;
     log_notice("Listening again, port=%d.", port);
+    /* The metrics endpoint listens on the same addresses. */
+    const char *merr;
+    if (metrics_rebind(&merr) < 0)
+        log_warning("Metrics endpoint not moved: %s", merr);
     return 0;
 }
 
@@ -255,7 +303,9 @@ static void close_idle_clients(void)
         return;
     long long now = ev_mono_ms();
     for (client *c = client_first(); c; c = c->next) {
-        if (c->flags & CLIENT_FAKE)
+        /* As Redis: monitors, and clients blocked or held by CLIENT PAUSE,
+         * are waiting on the server, not idle. */
+        if ((c->flags & (CLIENT_FAKE | CLIENT_MONITOR | CLIENT_POSTPONED)) || c->blocked)
             continue;
         if (now - c->last_interaction > (long long)cfg.timeout * 1000) {
             log_verbose("Closing idle client");
@@ -274,13 +324,18 @@ static long long cron(ev_loop *loop, long long id, void *data)
     int period_ms = 1000 / (cfg.hz > 0 ? cfg.hz : 10);
     /* Active expiry may use a quarter of the cron period, shared by the dbs. */
     if (server.active_expire_enabled) {
-        long long deadline = ev_mono_us() + (long long)period_ms * 1000 / 4;
+        long long start = ev_mono_us();
+        long long deadline = start + (long long)period_ms * 1000 / 4;
         for (int i = 0; i < server.ndbs && ev_mono_us() < deadline; i++)
             db_active_expire(&server.dbs[i], deadline);
+        long long end = ev_mono_us();
+        server.stats.expire_cycle_us += end - start;
+        server.stats.expire_cycle_cap_reached += end >= deadline;
     }
     for (int i = 0; i < server.ndbs; i++)
         db_rehash(&server.dbs[i], 1);
     close_idle_clients();
+    client_check_soft_limits();
     aof_cron();
     sample_stats();
     size_t used = mem_used();
@@ -388,13 +443,24 @@ static int adjust_open_files(void)
     return (int)(rl.rlim_cur > (rlim_t)INT_MAX / 2 ? INT_MAX / 2 : rl.rlim_cur);
 }
 
+/* CONFIG SET maxclients: as Redis, the open-file limit is raised to fit,
+ * and when the system refuses the error names the most it allows. The
+ * event loop grows with it (an fd it cannot watch could not be served). */
 static int apply_maxclients(const char **err)
 {
-    if (cfg.maxclients + 32 > ev_setsize(server.loop)) {
-        *err = "The event loop API used by Redis is not able to handle the specified number of "
-               "clients";
+    static char msg[128];
+    int wanted = cfg.maxclients;
+    adjust_open_files();
+    if (cfg.maxclients != wanted) {
+        snprintf(msg, sizeof(msg),
+                 "The operating system is not able to handle the specified number of clients, "
+                 "try with %d",
+                 cfg.maxclients);
+        *err = msg;
         return -1;
     }
+    if ((long long)cfg.maxclients + 32 > ev_setsize(server.loop))
+        ev_resize(server.loop, cfg.maxclients + 128);
     return 0;
 }
 
@@ -453,6 +519,10 @@ int server_start(char *err, size_t errlen)
         return -1;
     }
     log_set_level(cfg.loglevel);
+    /* Before daemonize: LISTEN_PID names the process systemd started. */
+    int passed = notify_listen_fds(err, errlen);
+    if (passed < 0)
+        return -1;
     if (cfg.daemonize && daemonize() < 0) {
         snprintf(err, errlen, "fork: %s", strerror(errno));
         return -1;
@@ -495,13 +565,20 @@ int server_start(char *err, size_t errlen)
         notify_send("STATUS=Failed to load the append only file");
         return -1;
     }
-    if (open_listeners(&server.listen_fds, &server.nlisten, &server.bound_port, err, errlen) < 0)
+    int rc = passed > 0 ? adopt_listeners(passed, &server.listen_fds, &server.nlisten,
+                                          &server.bound_port, err, errlen)
+                        : open_listeners(&server.listen_fds, &server.nlisten, &server.bound_port,
+                                         err, errlen);
+    if (rc < 0)
         return -1;
+    activated = passed;
     config_set_apply_hook("port", server_rebind);
     config_set_apply_hook("bind", server_rebind);
     config_set_apply_hook("maxclients", apply_maxclients);
     config_set_apply_hook("loglevel", apply_loglevel);
     config_set_apply_hook("appendonly", aof_apply_appendonly);
+    if (metrics_start(err, errlen) < 0)
+        return -1;
 
     install_signals();
     write_pidfile();
@@ -564,6 +641,8 @@ static void release_everything(void)
     server.dbs = NULL;
     mem_free(server.listen_fds);
     server.listen_fds = NULL;
+    latency_reset();
+    slowlog_reset();
     cmd_fini();
     ev_free(server.loop);
     server.loop = NULL;
@@ -582,6 +661,7 @@ int server_run(void)
     notify_send("STOPPING=1\nSTATUS=Shutting down");
     close_listeners(server.listen_fds, server.nlisten);
     server.nlisten = 0;
+    metrics_stop();
     int rc = 0;
     if (aof_shutdown() < 0) {
         log_warning("Could not make the AOF durable at shutdown");
@@ -590,8 +670,8 @@ int server_run(void)
     final_flush();
     if (cfg.pidfile && cfg.pidfile[0])
         unlink(cfg.pidfile);
-    if (cfg.unixsocket && cfg.unixsocket[0])
-        unlink(cfg.unixsocket);
+    if (cfg.unixsocket && cfg.unixsocket[0] && !activated)
+        unlink(cfg.unixsocket); /* ours to remove only when we made it */
     log_warning("respd is now ready to exit, bye bye...");
     release_everything();
     return rc;

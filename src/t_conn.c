@@ -10,6 +10,8 @@
 #include "config.h"
 #include "db.h"
 #include "mem.h"
+#include "monitor.h"
+#include "pause.h"
 #include "server.h"
 #include "util.h"
 
@@ -128,6 +130,10 @@ void cmd_auth(client *c)
         client_add_error(c, ERR_SYNTAX);
         return;
     }
+    /* MONITOR shows the credentials as "(redacted)", as Redis 7.0 does
+     * from this point on, whatever the outcome. */
+    for (int i = 1; i < c->argc; i++)
+        monitor_redact(i);
     if (c->argc == 2 && (!cfg.requirepass || !cfg.requirepass[0])) {
         client_add_error(c, "ERR AUTH <password> called without any password configured for the "
                             "default user. Are you sure your configuration is correct?");
@@ -187,6 +193,8 @@ void cmd_hello(client *c)
     for (int j = next; j < c->argc; j++) {
         int more = c->argc - j - 1;
         if (cmd_arg_is(c, j, "auth") && more >= 2) {
+            monitor_redact(j + 1);
+            monitor_redact(j + 2);
             if (!check_credentials(c->argv[j + 1], c->argvlen[j + 1], c->argv[j + 2],
                                    c->argvlen[j + 2])) {
                 client_add_error(c, ERR_WRONGPASS);
@@ -206,7 +214,7 @@ void cmd_hello(client *c)
     }
     if (!c->authenticated) {
         client_add_error(c, "NOAUTH HELLO must be called with the client already authenticated, "
-                            "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                            "otherwise the HELLO AUTH <user> <pass> option can be used to "
                             "authenticate the client and select the RESP protocol version at the "
                             "same time");
         return;
@@ -233,6 +241,7 @@ void cmd_hello(client *c)
 
 void cmd_reset(client *c)
 {
+    monitor_remove(c);
     c->db = &server.dbs[0];
     c->out.proto = 2;
     c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP | CLIENT_REPLY_SKIP_NEXT);
@@ -288,8 +297,13 @@ void cmd_client_setinfo(client *c)
 /* Appends c's info line plus "\n" to a growing text. */
 static void append_info(char **text, size_t *len, size_t *cap, client *c)
 {
-    char line[1024];
-    size_t n = client_info_line(c, line, sizeof(line));
+    char small[1024];
+    char *line = small;
+    size_t n = client_info_line(c, small, sizeof(small));
+    if (n >= sizeof(small)) { /* a long name: format again with room for it */
+        line = mem_alloc(n + 1);
+        client_info_line(c, line, n + 1);
+    }
     if (*len + n + 2 > *cap) {
         *cap = (*len + n + 2) * 2;
         *text = mem_realloc(*text, *cap);
@@ -297,64 +311,75 @@ static void append_info(char **text, size_t *len, size_t *cap, client *c)
     memcpy(*text + *len, line, n);
     *len += n;
     (*text)[(*len)++] = '\n';
+    if (line != small)
+        mem_free(line);
 }
 
-static int type_is_known(client *c, int argi, int *normal)
+/* Client types of CLIENT LIST/KILL TYPE. respd has no replicas, masters or
+ * pub/sub clients: every client, monitors included (as in Redis), is
+ * normal. */
+enum { TYPE_NORMAL, TYPE_MASTER, TYPE_REPLICA, TYPE_PUBSUB, TYPE_UNKNOWN };
+
+static int client_type_arg(client *c, int argi)
 {
-    *normal = cmd_arg_is(c, argi, "normal");
-    return *normal || cmd_arg_is(c, argi, "master") || cmd_arg_is(c, argi, "replica") ||
-           cmd_arg_is(c, argi, "slave") || cmd_arg_is(c, argi, "pubsub");
+    if (cmd_arg_is(c, argi, "normal"))
+        return TYPE_NORMAL;
+    if (cmd_arg_is(c, argi, "master"))
+        return TYPE_MASTER;
+    if (cmd_arg_is(c, argi, "replica") || cmd_arg_is(c, argi, "slave"))
+        return TYPE_REPLICA;
+    if (cmd_arg_is(c, argi, "pubsub"))
+        return TYPE_PUBSUB;
+    return TYPE_UNKNOWN;
+}
+
+static void reply_unknown_type(client *c, int argi)
+{
+    client_add_errorf(c, "ERR Unknown client type '%.*s'", (int)c->argvlen[argi], c->argv[argi]);
 }
 
 void cmd_client_list(client *c)
 {
-    int want_normal = 1;
-    unsigned long long *ids = NULL;
-    int nids = 0;
-    if (c->argc > 2) {
-        if (c->argc == 4 && cmd_arg_is(c, 2, "type")) {
-            if (!type_is_known(c, 3, &want_normal)) {
-                client_add_errorf(c, "ERR Unknown client type '%.*s'", (int)c->argvlen[3],
-                                  c->argv[3]);
-                return;
-            }
-        } else if (c->argc >= 4 && cmd_arg_is(c, 2, "id")) {
-            ids = mem_alloc(sizeof(*ids) * (size_t)(c->argc - 3));
-            for (int i = 3; i < c->argc; i++) {
-                long long id;
-                /* Like Redis, only a non-integer is an error: an id that no
-                 * client can have (0, negative) simply matches nobody. */
-                if (!util_str2ll(c->argv[i], c->argvlen[i], &id)) {
-                    mem_free(ids);
-                    client_add_error(c, "ERR Invalid client ID");
-                    return;
-                }
-                ids[nids++] = (unsigned long long)id;
-            }
-        } else {
-            client_add_error(c, ERR_SYNTAX);
-            return;
-        }
-    }
     char *text = NULL;
     size_t len = 0, cap = 0;
-    for (client *o = client_first(); o; o = o->next) {
-        if (o->flags & CLIENT_FAKE)
-            continue;
-        if (!want_normal)
-            continue;
-        if (ids) {
-            int hit = 0;
-            for (int i = 0; i < nids; i++)
-                hit |= ids[i] == o->id;
-            if (!hit)
-                continue;
+    if (c->argc == 4 && cmd_arg_is(c, 2, "type")) {
+        int type = client_type_arg(c, 3);
+        if (type == TYPE_UNKNOWN) {
+            reply_unknown_type(c, 3);
+            return;
         }
-        append_info(&text, &len, &cap, o);
+        for (client *o = client_first(); o && type == TYPE_NORMAL; o = o->next)
+            if (!(o->flags & CLIENT_FAKE))
+                append_info(&text, &len, &cap, o);
+    } else if (c->argc >= 4 && cmd_arg_is(c, 2, "id")) {
+        /* Like Redis, only a non-integer is an error: an id that no client
+         * can have (0, negative) simply matches nobody. All are checked
+         * before anything is listed. */
+        for (int i = 3; i < c->argc; i++) {
+            long long id;
+            if (!util_str2ll(c->argv[i], c->argvlen[i], &id)) {
+                client_add_error(c, "ERR Invalid client ID");
+                return;
+            }
+        }
+        /* In the order asked for, a repeated id repeated, as Redis does. */
+        for (int i = 3; i < c->argc; i++) {
+            long long id;
+            util_str2ll(c->argv[i], c->argvlen[i], &id);
+            client *o = id > 0 ? client_by_id((uint64_t)id) : NULL;
+            if (o && !(o->flags & CLIENT_FAKE))
+                append_info(&text, &len, &cap, o);
+        }
+    } else if (c->argc == 2) {
+        for (client *o = client_first(); o; o = o->next)
+            if (!(o->flags & CLIENT_FAKE))
+                append_info(&text, &len, &cap, o);
+    } else {
+        client_add_error(c, ERR_SYNTAX);
+        return;
     }
     reply_verbatim(client_reply_buf(c), text ? text : "", len, "txt");
     mem_free(text);
-    mem_free(ids);
 }
 
 void cmd_client_info(client *c)
@@ -375,87 +400,169 @@ static void kill_client(client *c, client *o)
         client_close_async(o);
 }
 
-void cmd_client_kill(client *c)
+/* The filters of CLIENT KILL; every one given must match (logical AND). */
+typedef struct kill_filter {
+    long long id;              /* 0 = any */
+    int type;                  /* TYPE_UNKNOWN = any */
+    const char *addr, *laddr;  /* NULL = any */
+    size_t alen, llen;
+    long long maxage;          /* 0 = any; else only clients at least this old */
+    int skipme;
+} kill_filter;
+
+static int same_str(const char *s, const char *p, size_t n)
 {
-    if (c->argc == 3) {
-        /* Old form: CLIENT KILL addr:port */
-        for (client *o = client_first(); o; o = o->next) {
-            if (!(o->flags & CLIENT_FAKE) && strlen(o->addr) == c->argvlen[2] &&
-                memcmp(o->addr, c->argv[2], c->argvlen[2]) == 0) {
-                kill_client(c, o);
-                reply_ok(client_reply_buf(c));
-                return;
-            }
-        }
-        client_add_error(c, "ERR No such client");
-        return;
-    }
-    if ((c->argc - 2) % 2 != 0) {
-        client_add_error(c, ERR_SYNTAX);
-        return;
-    }
-    long long id = 0;
-    const char *addr = NULL, *laddr = NULL;
-    size_t alen = 0, llen = 0;
-    int skipme = 1, normal = 1, have_type = 0;
+    return strlen(s) == n && memcmp(s, p, n) == 0;
+}
+
+static int kill_matches(client *c, client *o, const kill_filter *f)
+{
+    if (o->flags & CLIENT_FAKE)
+        return 0;
+    if (f->id && o->id != (uint64_t)f->id)
+        return 0;
+    if (f->type != TYPE_UNKNOWN && f->type != TYPE_NORMAL)
+        return 0;
+    if (f->addr && !same_str(o->addr, f->addr, f->alen))
+        return 0;
+    if (f->laddr && !same_str(o->laddr, f->laddr, f->llen))
+        return 0;
+    if (f->maxage && (server.now_ms - o->ctime_ms) / 1000 < f->maxage)
+        return 0;
+    if (f->skipme && o == c)
+        return 0;
+    return 1;
+}
+
+/* Parses the filter list of the new form; each option is checked as it
+ * comes, as Redis does, so the first bad one decides the error. */
+static int kill_filter_or_reply(client *c, kill_filter *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->type = TYPE_UNKNOWN;
+    f->skipme = 1;
     for (int i = 2; i < c->argc; i += 2) {
+        if (i + 1 >= c->argc) {
+            client_add_error(c, ERR_SYNTAX);
+            return -1;
+        }
+        const char *v = c->argv[i + 1];
+        size_t vl = c->argvlen[i + 1];
         if (cmd_arg_is(c, i, "id")) {
-            if (!util_str2ll(c->argv[i + 1], c->argvlen[i + 1], &id) || id <= 0) {
+            if (!util_str2ll(v, vl, &f->id) || f->id <= 0) {
                 client_add_error(c, "ERR client-id should be greater than 0");
-                return;
+                return -1;
             }
         } else if (cmd_arg_is(c, i, "type")) {
-            if (!type_is_known(c, i + 1, &normal)) {
-                client_add_errorf(c, "ERR Unknown client type '%.*s'", (int)c->argvlen[i + 1],
-                                  c->argv[i + 1]);
-                return;
+            f->type = client_type_arg(c, i + 1);
+            if (f->type == TYPE_UNKNOWN) {
+                reply_unknown_type(c, i + 1);
+                return -1;
             }
-            have_type = 1;
         } else if (cmd_arg_is(c, i, "addr")) {
-            addr = c->argv[i + 1];
-            alen = c->argvlen[i + 1];
+            f->addr = v;
+            f->alen = vl;
         } else if (cmd_arg_is(c, i, "laddr")) {
-            laddr = c->argv[i + 1];
-            llen = c->argvlen[i + 1];
+            f->laddr = v;
+            f->llen = vl;
         } else if (cmd_arg_is(c, i, "user")) {
-            /* User names are case-sensitive; "default" is the only user. */
-            if (c->argvlen[i + 1] != 7 || memcmp(c->argv[i + 1], "default", 7) != 0) {
-                client_add_errorf(c, "ERR No such user '%.*s'", (int)c->argvlen[i + 1],
-                                  c->argv[i + 1]);
-                return;
+            /* User names are case-sensitive; "default" is the only user,
+             * and every client is logged in as it. */
+            if (!(vl == 7 && memcmp(v, "default", 7) == 0)) {
+                client_add_errorf(c, "ERR No such user '%.*s'", (int)vl, v);
+                return -1;
             }
         } else if (cmd_arg_is(c, i, "skipme")) {
-            if (cmd_arg_is(c, i + 1, "yes"))
-                skipme = 1;
-            else if (cmd_arg_is(c, i + 1, "no"))
-                skipme = 0;
-            else {
+            if (cmd_arg_is(c, i + 1, "yes")) {
+                f->skipme = 1;
+            } else if (cmd_arg_is(c, i + 1, "no")) {
+                f->skipme = 0;
+            } else {
                 client_add_error(c, ERR_SYNTAX);
-                return;
+                return -1;
+            }
+        } else if (cmd_arg_is(c, i, "maxage")) {
+            /* Redis 7.4's filter (see the README). */
+            if (!util_str2ll(v, vl, &f->maxage)) {
+                client_add_error(c, "ERR maxage is not an integer or out of range");
+                return -1;
             }
         } else {
             client_add_error(c, ERR_SYNTAX);
-            return;
+            return -1;
         }
+    }
+    return 0;
+}
+
+void cmd_client_kill(client *c)
+{
+    kill_filter f;
+    if (c->argc == 3) {
+        /* The old form, CLIENT KILL addr:port: may kill the caller too, and
+         * answers OK or an error instead of a count. */
+        memset(&f, 0, sizeof(f));
+        f.type = TYPE_UNKNOWN;
+        f.addr = c->argv[2];
+        f.alen = c->argvlen[2];
+    } else if (kill_filter_or_reply(c, &f) < 0) {
+        return;
     }
     long long killed = 0;
     for (client *o = client_first(); o; o = o->next) {
-        if (o->flags & CLIENT_FAKE)
-            continue;
-        if (id && o->id != (uint64_t)id)
-            continue;
-        if (have_type && !normal)
-            continue;
-        if (addr && (strlen(o->addr) != alen || memcmp(o->addr, addr, alen) != 0))
-            continue;
-        if (laddr && (strlen(o->laddr) != llen || memcmp(o->laddr, laddr, llen) != 0))
-            continue;
-        if (skipme && o == c)
-            continue;
-        kill_client(c, o);
-        killed++;
+        if (kill_matches(c, o, &f)) {
+            kill_client(c, o);
+            killed++;
+        }
     }
-    reply_int(client_reply_buf(c), killed);
+    if (c->argc != 3)
+        reply_int(client_reply_buf(c), killed);
+    else if (killed)
+        reply_ok(client_reply_buf(c));
+    else
+        client_add_error(c, "ERR No such client");
+}
+
+void cmd_client_pause(client *c)
+{
+    if (c->argc > 4) {
+        cmd_reply_subcommand_syntax(c);
+        return;
+    }
+    /* The mode is checked before the timeout, as in Redis. */
+    int type = PAUSE_ALL;
+    if (c->argc == 4) {
+        if (cmd_arg_is(c, 3, "write")) {
+            type = PAUSE_WRITE;
+        } else if (!cmd_arg_is(c, 3, "all")) {
+            client_add_error(c, "ERR CLIENT PAUSE mode must be WRITE or ALL");
+            return;
+        }
+    }
+    long long ms;
+    if (!util_str2ll(c->argv[2], c->argvlen[2], &ms)) {
+        client_add_error(c, "ERR timeout is not an integer or out of range");
+        return;
+    }
+    if (ms < 0) {
+        client_add_error(c, "ERR timeout is negative");
+        return;
+    }
+    pause_start(type, ms);
+    reply_ok(client_reply_buf(c));
+}
+
+void cmd_client_unpause(client *c)
+{
+    pause_stop();
+    reply_ok(client_reply_buf(c));
+}
+
+void cmd_monitor(client *c)
+{
+    /* Redis ignores a second MONITOR: no reply at all. */
+    if (monitor_add(c) == 0)
+        reply_ok(client_reply_buf(c));
 }
 
 void cmd_client_reply(client *c)
@@ -499,10 +606,16 @@ void cmd_client_help(client *c)
         "      Skip killing current connection (default: yes).",
         "    * ID <client-id>",
         "      Kill connections by client id.",
+        "    * MAXAGE <maxage>",
+        "      Kill connections older than the specified age.",
         "LIST [options ...]",
         "    Return information about client connections. Options:",
         "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
         "      Return clients of specified type.",
+        "UNPAUSE",
+        "    Stop the current client pause, resuming traffic.",
+        "PAUSE <timeout> [WRITE|ALL]",
+        "    Suspend all, or just write, clients for <timeout> milliseconds.",
         "REPLY (ON|OFF|SKIP)",
         "    Control the replies sent to the current connection.",
         "SETNAME <name>",

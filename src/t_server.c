@@ -22,8 +22,10 @@
 #include "config.h"
 #include "db.h"
 #include "ev.h"
+#include "latency.h"
 #include "log.h"
 #include "mem.h"
+#include "pause.h"
 #include "server.h"
 #include "util.h"
 
@@ -130,8 +132,27 @@ static void info_server(text *t)
               server.config_file ? server.config_file : "");
 }
 
+/* The connections' buffers: the largest query buffer and reply buffer (bytes
+ * allocated), and all they hold with the client structures (INFO
+ * mem_clients_normal). */
+static void client_buffers(size_t *max_in, size_t *max_out, size_t *total)
+{
+    *max_in = *max_out = *total = 0;
+    for (client *c = client_first(); c; c = c->next) {
+        if (c->flags & CLIENT_FAKE)
+            continue;
+        if (c->qcap > *max_in)
+            *max_in = c->qcap;
+        if (c->out.cap > *max_out)
+            *max_out = c->out.cap;
+        *total += sizeof(*c) + c->qcap + c->out.cap;
+    }
+}
+
 static void info_clients(text *t)
 {
+    size_t max_in, max_out, total;
+    client_buffers(&max_in, &max_out, &total);
     text_addf(t,
               "# Clients\r\n"
               "connected_clients:%zu\r\n"
@@ -141,9 +162,10 @@ static void info_clients(text *t)
               "client_recent_max_output_buffer:%zu\r\n"
               "blocked_clients:%zu\r\n"
               "tracking_clients:0\r\n"
-              "clients_in_timeout_table:0\r\n",
-              client_count(), cfg.maxclients, server.recent_max_input, server.recent_max_output,
-              blocking_count());
+              "clients_in_timeout_table:%zu\r\n",
+              client_count(), cfg.maxclients, max_in, max_out,
+              blocking_count() + pause_waiting(), /* Redis counts clients held by a pause */
+              blocking_count_timeouts());
 }
 
 static void info_memory(text *t)
@@ -158,7 +180,14 @@ static void info_memory(text *t)
     human_bytes(h_peak, sizeof(h_peak), (double)server.peak_memory);
     long long total = (long long)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
     human_bytes(h_total, sizeof(h_total), (double)total);
-    size_t overhead = server.startup_memory;
+    size_t max_in, max_out, clients_mem;
+    client_buffers(&max_in, &max_out, &clients_mem);
+    aof_info ai;
+    aof_get_info(&ai);
+    long long aof_mem = ai.buffer_length + ai.rewrite_buffer_length;
+    /* Overhead as Redis counts it: what start-up allocated, the clients'
+     * buffers and the AOF buffers; the dataset is the rest. */
+    size_t overhead = server.startup_memory + clients_mem + (size_t)aof_mem;
     size_t dataset = used > overhead ? used - overhead : 0;
     text_addf(t,
               "# Memory\r\n"
@@ -175,24 +204,43 @@ static void info_memory(text *t)
               "used_memory_dataset_perc:%.2f%%\r\n"
               "total_system_memory:%lld\r\n"
               "total_system_memory_human:%s\r\n"
+              /* No script engine, no replication, no cluster, no
+               * defragmentation: those figures are truly 0. */
               "used_memory_lua:0\r\n"
-              "used_memory_scripts:0\r\n"
+              "used_memory_vm_eval:0\r\n"
+              "used_memory_lua_human:0B\r\n"
+              "used_memory_scripts_eval:0\r\n"
               "number_of_cached_scripts:0\r\n"
               "number_of_functions:0\r\n"
               "number_of_libraries:0\r\n"
+              "used_memory_vm_functions:0\r\n"
+              "used_memory_vm_total:0\r\n"
+              "used_memory_vm_total_human:0B\r\n"
+              "used_memory_functions:0\r\n"
+              "used_memory_scripts:0\r\n"
+              "used_memory_scripts_human:0B\r\n"
               "maxmemory:0\r\n"
               "maxmemory_human:0B\r\n"
               "maxmemory_policy:noeviction\r\n"
               "mem_fragmentation_ratio:%.2f\r\n"
               "mem_fragmentation_bytes:%lld\r\n"
+              "mem_not_counted_for_evict:%lld\r\n"
+              "mem_replication_backlog:0\r\n"
+              "mem_total_replication_buffers:0\r\n"
+              "mem_clients_slaves:0\r\n"
+              "mem_clients_normal:%zu\r\n"
+              "mem_cluster_links:0\r\n"
+              "mem_aof_buffer:%lld\r\n"
               "mem_allocator:libc\r\n"
+              "active_defrag_running:0\r\n"
               "lazyfree_pending_objects:0\r\n"
               "lazyfreed_objects:0\r\n",
               used, h_used, rss, h_rss, server.peak_memory, h_peak,
               server.peak_memory ? 100.0 * (double)used / (double)server.peak_memory : 0.0,
               overhead, server.startup_memory, dataset,
               used ? 100.0 * (double)dataset / (double)used : 0.0, total, h_total,
-              used ? (double)rss / (double)used : 0.0, (long long)rss - (long long)used);
+              used ? (double)rss / (double)used : 0.0, (long long)rss - (long long)used, aof_mem,
+              clients_mem, aof_mem);
 }
 
 static void info_persistence(text *t)
@@ -207,7 +255,12 @@ static void info_persistence(text *t)
               "rdb_bgsave_in_progress:0\r\n"
               "rdb_last_save_time:%lld\r\n"
               "rdb_last_bgsave_status:ok\r\n"
+              "rdb_last_bgsave_time_sec:-1\r\n"
+              "rdb_current_bgsave_time_sec:-1\r\n"
               "rdb_saves:0\r\n"
+              "rdb_last_cow_size:0\r\n"
+              "rdb_last_load_keys_expired:0\r\n"
+              "rdb_last_load_keys_loaded:0\r\n"
               "aof_enabled:%d\r\n"
               "aof_rewrite_in_progress:%d\r\n"
               "aof_rewrite_scheduled:%d\r\n"
@@ -215,11 +268,14 @@ static void info_persistence(text *t)
               "aof_current_rewrite_time_sec:%lld\r\n"
               "aof_last_bgrewrite_status:%s\r\n"
               "aof_rewrites:%lld\r\n"
-              "aof_last_write_status:%s\r\n",
+              "aof_rewrites_consecutive_failures:%lld\r\n"
+              "aof_last_write_status:%s\r\n"
+              "module_fork_in_progress:0\r\n"
+              "module_fork_last_cow_size:0\r\n",
               server.loading, server.dirty, server.last_save_ms / 1000, ai.enabled,
               ai.rewrite_in_progress, ai.rewrite_scheduled, ai.last_rewrite_time_sec,
               ai.current_rewrite_time_sec, ai.last_bgrewrite_ok ? "ok" : "err", ai.rewrites,
-              ai.last_write_ok ? "ok" : "err");
+              ai.rewrites_consecutive_failures, ai.last_write_ok ? "ok" : "err");
     if (ai.enabled)
         text_addf(t,
                   "aof_current_size:%lld\r\n"
@@ -236,6 +292,11 @@ static void info_persistence(text *t)
 static void info_stats(text *t)
 {
     server_stats *s = &server.stats;
+    aof_info ai;
+    aof_get_info(&ai);
+    /* Replication, eviction, pub/sub, defragmentation, client tracking,
+     * MIGRATE, RESTORE and I/O threads do not exist in respd: their
+     * counters are truly 0. */
     text_addf(t,
               "# Stats\r\n"
               "total_connections_received:%lld\r\n"
@@ -243,34 +304,58 @@ static void info_stats(text *t)
               "instantaneous_ops_per_sec:%lld\r\n"
               "total_net_input_bytes:%lld\r\n"
               "total_net_output_bytes:%lld\r\n"
+              "total_net_repl_input_bytes:0\r\n"
+              "total_net_repl_output_bytes:0\r\n"
               "instantaneous_input_kbps:%.2f\r\n"
               "instantaneous_output_kbps:%.2f\r\n"
+              "instantaneous_input_repl_kbps:0.00\r\n"
+              "instantaneous_output_repl_kbps:0.00\r\n"
               "rejected_connections:%lld\r\n"
               "sync_full:0\r\n"
               "sync_partial_ok:0\r\n"
               "sync_partial_err:0\r\n"
               "expired_keys:%lld\r\n"
               "expired_stale_perc:0.00\r\n"
-              "expired_time_cap_reached_count:0\r\n"
+              "expired_time_cap_reached_count:%lld\r\n"
+              "expire_cycle_cpu_milliseconds:%lld\r\n"
               "evicted_keys:0\r\n"
               "evicted_clients:0\r\n"
+              "total_eviction_exceeded_time:0\r\n"
+              "current_eviction_exceeded_time:0\r\n"
               "keyspace_hits:%lld\r\n"
               "keyspace_misses:%lld\r\n"
               "pubsub_channels:0\r\n"
               "pubsub_patterns:0\r\n"
-              "latest_fork_usec:0\r\n"
-              "total_forks:0\r\n"
+              "pubsubshard_channels:0\r\n"
+              "latest_fork_usec:%lld\r\n"
+              "total_forks:%lld\r\n"
+              "migrate_cached_sockets:0\r\n"
+              "slave_expires_tracked_keys:0\r\n"
+              "active_defrag_hits:0\r\n"
+              "active_defrag_misses:0\r\n"
+              "active_defrag_key_hits:0\r\n"
+              "active_defrag_key_misses:0\r\n"
+              "total_active_defrag_time:0\r\n"
+              "current_active_defrag_time:0\r\n"
+              "tracking_total_keys:0\r\n"
+              "tracking_total_items:0\r\n"
+              "tracking_total_prefixes:0\r\n"
               "unexpected_error_replies:%lld\r\n"
               "total_error_replies:%lld\r\n"
+              "dump_payload_sanitizations:0\r\n"
               "total_reads_processed:%lld\r\n"
               "total_writes_processed:%lld\r\n"
+              "io_threaded_reads_processed:0\r\n"
+              "io_threaded_writes_processed:0\r\n"
               "client_query_buffer_limit_disconnections:%lld\r\n"
               "client_output_buffer_limit_disconnections:%lld\r\n",
               s->total_connections, s->total_commands, server_instant_ops(),
               s->net_input_bytes, s->net_output_bytes, server_instant_kbps(0),
-              server_instant_kbps(1), s->rejected_connections, s->expired_keys, s->keyspace_hits,
-              s->keyspace_misses, s->unexpected_error_replies, s->total_error_replies,
-              s->total_reads, s->total_writes, s->client_query_buffer_limit_disconnections,
+              server_instant_kbps(1), s->rejected_connections, s->expired_keys,
+              s->expire_cycle_cap_reached, s->expire_cycle_us / 1000, s->keyspace_hits,
+              s->keyspace_misses, ai.latest_fork_usec, ai.total_forks,
+              s->unexpected_error_replies, s->total_error_replies, s->total_reads,
+              s->total_writes, s->client_query_buffer_limit_disconnections,
               s->client_output_buffer_limit_disconnections);
 }
 
@@ -341,6 +426,12 @@ static void info_errorstats(text *t)
     cmd_info_errorstats(line_cb, t);
 }
 
+static void info_latencystats(text *t)
+{
+    text_addf(t, "# Latencystats\r\n");
+    latency_info(line_cb, t);
+}
+
 static void info_modules(text *t)
 {
     text_addf(t, "# Modules\r\n");
@@ -357,7 +448,8 @@ static const section sections[] = {
     {"stats", info_stats, 1},             {"replication", info_replication, 1},
     {"cpu", info_cpu, 1},                 {"modules", info_modules, 1},
     {"commandstats", info_commandstats, 0}, {"errorstats", info_errorstats, 1},
-    {"cluster", info_cluster, 1},         {"keyspace", info_keyspace, 1},
+    {"latencystats", info_latencystats, 0}, {"cluster", info_cluster, 1},
+    {"keyspace", info_keyspace, 1},
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -370,9 +462,10 @@ void cmd_info(client *c)
     }
     for (int a = 1; a < c->argc; a++) {
         if (cmd_arg_is(c, a, "all") || cmd_arg_is(c, a, "everything")) {
+            /* "all" leaves out only the sections of modules, and respd
+             * has none: both are every section. */
             for (size_t i = 0; i < NSECTIONS; i++)
-                want[i] = sections[i].in_default || cmd_arg_is(c, a, "everything") ||
-                          strcmp(sections[i].name, "commandstats") == 0;
+                want[i] = 1;
         } else if (cmd_arg_is(c, a, "default")) {
             for (size_t i = 0; i < NSECTIONS; i++)
                 want[i] |= sections[i].in_default;
@@ -484,6 +577,24 @@ void cmd_config_resetstat(client *c)
 {
     server_reset_stats();
     cmd_reset_stats();
+    latency_reset();
+    aof_reset_stats();
+    reply_ok(client_reply_buf(c));
+}
+
+void cmd_config_rewrite(client *c)
+{
+    if (!server.config_file) {
+        client_add_error(c, "ERR The server is running without a config file");
+        return;
+    }
+    char err[256];
+    if (config_rewrite(server.config_file, err, sizeof(err)) < 0) {
+        log_warning("CONFIG REWRITE failed: %s", err);
+        client_add_errorf(c, "ERR Rewriting config file: %s", err);
+        return;
+    }
+    log_notice("CONFIG REWRITE executed with success.");
     reply_ok(client_reply_buf(c));
 }
 
@@ -497,6 +608,8 @@ void cmd_config_help(client *c)
         "    Set the configuration <directive> to <value>.",
         "RESETSTAT",
         "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
         NULL,
     };
     cmd_reply_help(c, lines);

@@ -1757,11 +1757,13 @@ static void zmpop_generic(client *c, int numkeys_idx, int blocking)
     if (range_ll_or_reply(c, numkeys_idx, 1, LLONG_MAX, &numkeys,
                           "ERR numkeys should be greater than 0") < 0)
         return;
-    long long where_idx = numkeys_idx + numkeys + 1;
-    if (where_idx >= c->argc) {
+    /* numkeys may be anything up to LLONG_MAX: compare it with the arguments
+     * there are before adding, so that the index cannot overflow. */
+    if (numkeys > c->argc - numkeys_idx - 2) {
         client_add_error(c, ERR_SYNTAX);
         return;
     }
+    long long where_idx = numkeys_idx + numkeys + 1;
     if (cmd_arg_is(c, (int)where_idx, "min")) {
         max = 0;
     } else if (cmd_arg_is(c, (int)where_idx, "max")) {

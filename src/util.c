@@ -159,8 +159,15 @@ static int match_class(const char **pp, const char *pend, int c, int nocase)
     return neg ? !hit : hit;
 }
 
+/* *dead is set once a '*' has found that the rest of the pattern matches no
+ * suffix of the string from its position on. Every '*' further out can then
+ * stop too: trying it further along only hands the inner '*' a later start,
+ * whose suffixes have all failed already (the pattern between two stars
+ * matches a fixed number of bytes). Without this, patterns such as
+ * "*a*a*a*a*a*b" take time exponential in their stars (Redis fixed the same
+ * in 7.0.9, CVE-2022-36021). */
 static int glob(const char *p, const char *pend, const char *s, const char *send, int nocase,
-                int depth)
+                int depth, int *dead)
 {
     if (depth > 1000)
         return 0; /* pathological pattern: refuse rather than recurse forever */
@@ -171,9 +178,13 @@ static int glob(const char *p, const char *pend, const char *s, const char *send
                 p++;
             if (p + 1 == pend)
                 return 1;
-            for (; s <= send; s++)
-                if (glob(p + 1, pend, s, send, nocase, depth + 1))
+            for (; s <= send; s++) {
+                if (glob(p + 1, pend, s, send, nocase, depth + 1, dead))
                     return 1;
+                if (*dead)
+                    return 0;
+            }
+            *dead = 1;
             return 0;
         case '?':
             if (s == send)
@@ -208,33 +219,37 @@ static int glob(const char *p, const char *pend, const char *s, const char *send
 
 int util_glob_match(const char *pat, size_t plen, const char *s, size_t slen, int nocase)
 {
-    return glob(pat, pat + plen, s, s + slen, nocase, 0);
+    int dead = 0;
+    return glob(pat, pat + plen, s, s + slen, nocase, 0, &dead);
 }
 
 int util_parse_memory(const char *s, long long *out)
 {
-    size_t len = strlen(s);
-    long long mul = 1;
-    size_t num = len;
+    /* Redis's memtoull: digits (leading zeros allowed, none at all means 0),
+     * then an optional unit; no sign, no spaces. */
+    size_t digits = strspn(s, "0123456789");
+    const char *unit = s + digits;
     static const struct {
         const char *suf;
-        long long mul;
-    } units[] = {{"kb", 1024}, {"mb", 1024LL * 1024}, {"gb", 1024LL * 1024 * 1024},
-                 {"k", 1000}, {"m", 1000000}, {"g", 1000000000}, {"b", 1}};
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        size_t sl = strlen(units[i].suf);
-        if (len > sl && strcasecmp(s + len - sl, units[i].suf) == 0) {
+        unsigned long long mul;
+    } units[] = {{"", 1}, {"b", 1}, {"k", 1000}, {"kb", 1024}, {"m", 1000000},
+                 {"mb", 1024ULL * 1024}, {"g", 1000000000}, {"gb", 1024ULL * 1024 * 1024}};
+    unsigned long long mul = 0;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        if (strcasecmp(unit, units[i].suf) == 0)
             mul = units[i].mul;
-            num = len - sl;
-            break;
-        }
+    if (mul == 0 || digits > 127) /* Redis copies the digits to a 128-byte buffer */
+        return 0;
+    unsigned long long v = 0;
+    for (size_t i = 0; i < digits; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (ULLONG_MAX - d) / 10)
+            return -1; /* past ULLONG_MAX: out of range, as strtoull saturates */
+        v = v * 10 + d;
     }
-    long long v;
-    if (!util_str2ll(s, num, &v) || v < 0)
-        return 0;
-    if (v > LLONG_MAX / mul)
-        return 0;
-    *out = v * mul;
+    if (v > (unsigned long long)LLONG_MAX / mul)
+        return -1;
+    *out = (long long)(v * mul);
     return 1;
 }
 

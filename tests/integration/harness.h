@@ -29,9 +29,29 @@
 #include <cmocka.h>
 
 /* Default time allowed for one reply, in milliseconds. */
-#define H_REPLY_TIMEOUT_MS 5000
+#define H_REPLY_TIMEOUT_MS (5000 * h_slowdown())
 /* Time allowed for a server to start or to exit, in milliseconds. */
-#define H_SERVER_TIMEOUT_MS 5000
+#define H_SERVER_TIMEOUT_MS (5000 * h_slowdown())
+
+/* ---- running respd under a tool (valgrind) ----------------------------------
+ * When $RESPD_WRAPPER is set (e.g. "valgrind --leak-check=full
+ * --error-exitcode=99"), h_respd_start runs the wrapper's words before the
+ * respd binary. The harness then allows $RESPD_SLOWDOWN (default 10) times
+ * longer for start-up, replies and exit, and when a wrapped server ends it
+ * reads the tool's report from the server log: exit status 99 or an "ERROR
+ * SUMMARY" that is not "0 errors" prints the report, and the test binary then
+ * exits with status 99 at its end even if the test itself passed. */
+
+/* 1 normally; the slowdown factor when $RESPD_WRAPPER is set. */
+int h_slowdown(void);
+/* 1 when respd runs under $RESPD_WRAPPER. Tests that measure latency,
+ * throughput or memory skip themselves then (cmocka's skip()). */
+int h_wrapped(void);
+/* 0 when the server's resident memory says nothing about what it uses:
+ * under $RESPD_WRAPPER, or when the tests are built with AddressSanitizer
+ * (make asan builds the server the same way, and ASan's quarantine holds
+ * on to freed memory). */
+int h_rss_meaningful(void);
 
 /* ---- servers -------------------------------------------------------------- */
 
@@ -41,6 +61,7 @@ typedef struct h_server {
     int status;         /* exit code after h_server_stop; 128+signal if killed */
     char dir[128];      /* private temp directory: log, config, working files */
     char log_path[192];
+    int wrapped;        /* started under $RESPD_WRAPPER: its report is checked at exit */
 } h_server;
 
 /* The respd binary under test: $RESPD_BIN, or ./build/respd when unset. */

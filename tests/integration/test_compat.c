@@ -811,7 +811,8 @@ static void test_compat_client_kill(void **state)
         "CLIENT KILL USER default ID 999999",
         "CLIENT KILL SKIPME maybe",
         "CLIENT KILL SKIPME yes ID 999999",
-        "CLIENT KILL MAXAGE 10",
+        /* No MAXAGE: respd accepts Redis 7.4's filter, 7.0 does not (see
+         * test_clientctl.c). */
         "CLIENT KILL FOO bar",
         "CLIENT KILL",
         "%2 PING",
@@ -1270,6 +1271,8 @@ static void test_compat_incr_decr(void **state)
 static void test_compat_incrbyfloat(void **state)
 {
     (void)state;
+    if (h_wrapped())
+        skip(); /* valgrind computes long double in 64 bits: the sums differ */
     static const char *const steps[] = {
         "INCRBYFLOAT f 1.5",
         "INCRBYFLOAT f 0.1",

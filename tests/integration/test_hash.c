@@ -60,6 +60,8 @@ static void test_hash_errors_and_wrongtype(void **state)
 static void test_hash_incrby_and_incrbyfloat(void **state)
 {
     (void)state;
+    if (h_wrapped())
+        skip(); /* valgrind computes long double in 64 bits: the sums differ */
     static const char *const steps[] = {
         "HINCRBY h a 5", "HINCRBY h a -10", "HINCRBY h a 0", "HGET h a",
         "HINCRBY h a abc", "HINCRBY h a 1.5", "HINCRBY h a 9223372036854775807",

@@ -98,6 +98,33 @@ static void test_db_expiry_suspended_while_loading(void **state)
     assert_null(db_lookup(d, "k", 1));
 }
 
+/* CLIENT PAUSE: an expired key reads as missing but nothing is deleted,
+ * by lookups, random picks or the active cycle, until the pause ends. */
+static void test_db_expiry_paused_keeps_keys_but_hides_them(void **state)
+{
+    db *d = *state;
+    db_add(d, str("dead", "v", 10));
+    db_add(d, str("live", "v", OBJ_NO_EXPIRE));
+    db_set_expiry_paused(1);
+    assert_null(db_lookup(d, "dead", 4));
+    for (int i = 0; i < 20; i++) {
+        obj *o = db_random(d);
+        assert_non_null(o);
+        const char *k;
+        size_t n;
+        obj_key(o, &k, &n);
+        assert_memory_equal(k, "live", 4);
+    }
+    assert_int_equal(db_active_expire(d, ev_mono_us() + 100000), 0);
+    assert_int_equal(db_size(d), 2);
+    assert_int_equal(db_expires_count(d), 1);
+    assert_int_equal(expired_calls, 0);
+    db_set_expiry_paused(0);
+    assert_null(db_lookup(d, "dead", 4));
+    assert_int_equal(db_size(d), 1);
+    assert_int_equal(expired_calls, 1);
+}
+
 static void test_db_set_expire_and_persist_keep_tables_consistent(void **state)
 {
     db *d = *state;
@@ -231,6 +258,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_db_lazy_expiry_removes_and_reports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_peek_does_not_remove, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_expiry_suspended_while_loading, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_db_expiry_paused_keeps_keys_but_hides_them, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_db_set_expire_and_persist_keep_tables_consistent,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_set_replaces_and_drops_old_expire, setup,

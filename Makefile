@@ -115,6 +115,8 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz/fuzz_%.o $(FUZZ_BUILD)/fuzz/fuzz_env.o 
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 -include $(FUZZ_OBJ:.o=.d) $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/fuzz/%.d)
+# Kept between runs (make would delete them as intermediate files).
+.SECONDARY: $(FUZZ_OBJ) $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/fuzz/%.o)
 
 fuzz-smoke: fuzz
 	@fail=0; for t in $(FUZZ_TARGETS); do \

@@ -10,6 +10,11 @@
  *       second, keeps ACTIVE of them busy with 8 requests in flight, and for SECONDS
  *       measures PING round trips on one more connection every 2 ms; prints
  *       "connect_ms pings requests p50_us p90_us p99_us p999_us max_us".
+ *   loadgen fairness PORT PIPELINE VALUE_KB
+ *       Stores a VALUE_KB value, sends PIPELINE GETs of it in one write on
+ *       one connection and reads the replies as fast as it can, while
+ *       another connection sends PINGs one after another; prints
+ *       "heavy_ms pings p50_us p99_us max_us" for the PINGs sent meanwhile.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -278,13 +283,90 @@ static int conns(int port, int n, int active, int seconds)
     return 0;
 }
 
+/* ---- fairness ---------------------------------------------------------------- */
+
+typedef struct heavy {
+    int fd;
+    size_t want;
+    volatile int done;
+} heavy;
+
+static void *heavy_reader(void *p)
+{
+    heavy *h = p;
+    size_t cap = 1 << 20, got = 0;
+    char *buf = malloc(cap);
+    while (got < h->want) {
+        ssize_t r = read(h->fd, buf, cap);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            die("read (heavy)");
+        got += (size_t)r;
+    }
+    free(buf);
+    h->done = 1;
+    return NULL;
+}
+
+static int fairness(int port, int pipeline, long value_kb)
+{
+    size_t vlen = (size_t)value_kb * 1024;
+    int c = dial(port), big = dial(port);
+    char head[96];
+    int hl = snprintf(head, sizeof(head), "*3\r\n$3\r\nSET\r\n$7\r\nfairbig\r\n$%zu\r\n", vlen);
+    char *set = malloc((size_t)hl + vlen + 2);
+    memcpy(set, head, (size_t)hl);
+    memset(set + hl, 'v', vlen);
+    memcpy(set + hl + vlen, "\r\n", 2);
+    send_all(c, set, (size_t)hl + vlen + 2);
+    free(set);
+    read_replies(c, 1);
+    static const char get[] = "*2\r\n$3\r\nGET\r\n$7\r\nfairbig\r\n";
+    size_t gl = sizeof(get) - 1;
+    char *req = malloc(gl * (size_t)pipeline);
+    for (int i = 0; i < pipeline; i++)
+        memcpy(req + (size_t)i * gl, get, gl);
+    int lenlen = snprintf(head, sizeof(head), "$%zu\r\n", vlen);
+    heavy h = {.fd = big, .want = (size_t)pipeline * ((size_t)lenlen + vlen + 2)};
+    long cap = 1000000, pings = 0;
+    long long *lat = malloc(sizeof(long long) * (size_t)cap);
+    long long t0 = now_us();
+    send_all(big, req, gl * (size_t)pipeline);
+    pthread_t th;
+    pthread_create(&th, NULL, heavy_reader, &h);
+    while (!h.done && pings < cap) {
+        long long t = now_us();
+        send_all(c, "*1\r\n$4\r\nPING\r\n", 14);
+        read_replies(c, 1);
+        lat[pings++] = now_us() - t;
+    }
+    pthread_join(th, NULL);
+    long long heavy_ms = (now_us() - t0) / 1000;
+    if (pings == 0)
+        lat[pings++] = 0;
+    qsort(lat, (size_t)pings, sizeof(long long), cmp_ll);
+    printf("%lld %ld %lld %lld %lld\n", heavy_ms, pings, lat[pings / 2], lat[pings * 99 / 100],
+           lat[pings - 1]);
+    send_all(c, "*2\r\n$3\r\nDEL\r\n$7\r\nfairbig\r\n", 28);
+    read_replies(c, 1);
+    free(req);
+    free(lat);
+    close(big);
+    close(c);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 6 && strcmp(argv[1], "soak") == 0)
         return soak(atoi(argv[2]), atol(argv[3]), atol(argv[4]), atol(argv[5]));
     if (argc == 6 && strcmp(argv[1], "conns") == 0)
         return conns(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+    if (argc == 5 && strcmp(argv[1], "fairness") == 0)
+        return fairness(atoi(argv[2]), atoi(argv[3]), atol(argv[4]));
     fprintf(stderr, "usage: loadgen soak PORT PID REQUESTS STEP\n"
-                    "       loadgen conns PORT CONNECTIONS ACTIVE SECONDS\n");
+                    "       loadgen conns PORT CONNECTIONS ACTIVE SECONDS\n"
+                    "       loadgen fairness PORT PIPELINE VALUE_KB\n");
     return 2;
 }

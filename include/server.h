@@ -40,6 +40,13 @@ typedef struct server_stats {
     long long expire_cycle_cap_reached; /* cycles stopped by their time limit */
     long long total_reads;
     long long total_writes;
+    /* Event-loop cycles (Redis 7.2's names): a cycle runs from epoll_wait's
+     * return to the end of the next before-sleep, i.e. all the work one
+     * tick does between two waits. Durations in microseconds. */
+    long long eventloop_cycles;
+    long long eventloop_duration_sum;
+    long long eventloop_duration_max;
+    long long eventloop_cmd_per_cycle_max;
     /* Samples for instantaneous_ops_per_sec and friends. */
     long long ops_sample[16];
     long long in_sample[16];
@@ -57,6 +64,8 @@ typedef struct server_t {
     long long start_ms;           /* unix ms at start */
     long long start_mono_ms;
     long long now_ms;             /* unix ms, read once per tick */
+    long long tick_start_us;      /* monotonic, when epoll_wait returned */
+    long long tick_start_cmds;    /* total_commands then */
     uint32_t lruclock;            /* seconds, 24 bits */
     char run_id[41];
     int bound_port;               /* the port actually listened on */

@@ -289,6 +289,14 @@ static void render_stats(out *o)
               s->expired_keys);
     metric_d(o, "respd_expire_cycle_cpu_seconds_total", "counter",
              "Time spent in the active expiry cycle.", (double)s->expire_cycle_us / 1e6);
+    metric_ll(o, "respd_eventloop_cycles_total", "counter",
+              "Event-loop cycles (wake-ups from epoll_wait).", s->eventloop_cycles);
+    metric_d(o, "respd_eventloop_duration_seconds_total", "counter",
+             "Time the event loop spent working between waits.",
+             (double)s->eventloop_duration_sum / 1e6);
+    metric_d(o, "respd_eventloop_duration_max_seconds", "gauge",
+             "The longest event-loop cycle since the start or CONFIG RESETSTAT.",
+             (double)s->eventloop_duration_max / 1e6);
     metric_ll(o, "respd_evicted_keys_total", "counter",
               "Keys evicted for maxmemory (respd does not evict: 0).", 0);
     metric_ll(o, "respd_keyspace_hits_total", "counter", "Key lookups that found the key.",

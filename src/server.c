@@ -360,6 +360,22 @@ static void on_expired(db *d, const char *key, size_t klen)
     server.stats.expired_keys++;
 }
 
+/* Closes the cycle after_sleep opened: one clock read per tick. */
+static void tick_end(void)
+{
+    if (!server.tick_start_us)
+        return; /* the first before-sleep, before any wait */
+    server_stats *s = &server.stats;
+    long long dur = ev_mono_us() - server.tick_start_us;
+    long long cmds = s->total_commands - server.tick_start_cmds;
+    s->eventloop_cycles++;
+    s->eventloop_duration_sum += dur;
+    if (dur > s->eventloop_duration_max)
+        s->eventloop_duration_max = dur;
+    if (cmds > s->eventloop_cmd_per_cycle_max)
+        s->eventloop_cmd_per_cycle_max = cmds;
+}
+
 static void before_sleep(ev_loop *loop, void *data)
 {
     (void)data;
@@ -377,6 +393,7 @@ static void before_sleep(ev_loop *loop, void *data)
     aof_before_sleep();
     client_flush_pending();
     client_free_closed();
+    tick_end();
     if (server.shutdown_asap)
         ev_stop(loop);
 }
@@ -386,6 +403,8 @@ static void after_sleep(ev_loop *loop, void *data)
     (void)loop;
     (void)data;
     server_update_time();
+    server.tick_start_us = ev_mono_us();
+    server.tick_start_cmds = server.stats.total_commands;
 }
 
 static void on_signal(int sig)

@@ -348,7 +348,9 @@ static void info_stats(text *t)
               "io_threaded_reads_processed:0\r\n"
               "io_threaded_writes_processed:0\r\n"
               "client_query_buffer_limit_disconnections:%lld\r\n"
-              "client_output_buffer_limit_disconnections:%lld\r\n",
+              "client_output_buffer_limit_disconnections:%lld\r\n"
+              "eventloop_cycles:%lld\r\n"
+              "eventloop_duration_sum:%lld\r\n",
               s->total_connections, s->total_commands, server_instant_ops(),
               s->net_input_bytes, s->net_output_bytes, server_instant_kbps(0),
               server_instant_kbps(1), s->rejected_connections, s->expired_keys,
@@ -356,7 +358,21 @@ static void info_stats(text *t)
               s->keyspace_misses, ai.latest_fork_usec, ai.total_forks,
               s->unexpected_error_replies, s->total_error_replies, s->total_reads,
               s->total_writes, s->client_query_buffer_limit_disconnections,
-              s->client_output_buffer_limit_disconnections);
+              s->client_output_buffer_limit_disconnections, s->eventloop_cycles,
+              s->eventloop_duration_sum);
+}
+
+/* Redis 7.2's "debug" section, shown only when asked for by name: the
+ * longest event-loop cycle (µs) and the most commands one cycle ran since
+ * the start or CONFIG RESETSTAT. */
+static void info_debug(text *t)
+{
+    server_stats *s = &server.stats;
+    text_addf(t,
+              "# Debug\r\n"
+              "eventloop_duration_max:%lld\r\n"
+              "eventloop_cmd_per_cycle_max:%lld\r\n",
+              s->eventloop_duration_max, s->eventloop_cmd_per_cycle_max);
 }
 
 static void info_replication(text *t)
@@ -411,7 +427,7 @@ static void info_keyspace(text *t)
 typedef struct section {
     const char *name;
     void (*fn)(text *t);
-    int in_default;
+    int in_default; /* 1: default; 0: in all; -1: only when named */
 } section;
 
 static void info_commandstats(text *t)
@@ -449,7 +465,7 @@ static const section sections[] = {
     {"cpu", info_cpu, 1},                 {"modules", info_modules, 1},
     {"commandstats", info_commandstats, 0}, {"errorstats", info_errorstats, 1},
     {"latencystats", info_latencystats, 0}, {"cluster", info_cluster, 1},
-    {"keyspace", info_keyspace, 1},
+    {"keyspace", info_keyspace, 1},       {"debug", info_debug, -1},
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -458,17 +474,17 @@ void cmd_info(client *c)
     int want[NSECTIONS] = {0};
     if (c->argc == 1) {
         for (size_t i = 0; i < NSECTIONS; i++)
-            want[i] = sections[i].in_default;
+            want[i] = sections[i].in_default > 0;
     }
     for (int a = 1; a < c->argc; a++) {
         if (cmd_arg_is(c, a, "all") || cmd_arg_is(c, a, "everything")) {
             /* "all" leaves out only the sections of modules, and respd
              * has none: both are every section. */
             for (size_t i = 0; i < NSECTIONS; i++)
-                want[i] = 1;
+                want[i] |= sections[i].in_default >= 0;
         } else if (cmd_arg_is(c, a, "default")) {
             for (size_t i = 0; i < NSECTIONS; i++)
-                want[i] |= sections[i].in_default;
+                want[i] |= sections[i].in_default > 0;
         } else {
             for (size_t i = 0; i < NSECTIONS; i++)
                 if (cmd_arg_is(c, a, sections[i].name))

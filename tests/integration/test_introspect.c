@@ -930,7 +930,21 @@ static void test_introspect_info_new_fields_hold_true_values(void **state)
         h_sleep_ms(50);
     assert_true(info_num(c, "stats", "expired_keys") >= 100000);
     assert_true(info_num(c, "stats", "expire_cycle_cpu_milliseconds") >= 1);
+    /* Event-loop cycles: counted and timed; the 100,000 pipelined SETs ran
+     * many to a cycle (but in slices, not all in one). The Debug section is
+     * shown only when named, as in Redis 7.2. */
+    assert_true(info_num(c, "stats", "eventloop_cycles") > 10);
+    assert_true(info_num(c, "stats", "eventloop_duration_sum") > 0);
+    assert_true(info_num(c, "debug", "eventloop_duration_max") > 0);
+    double per_cycle = info_num(c, "debug", "eventloop_cmd_per_cycle_max");
+    assert_true(per_cycle > 16 && per_cycle < 100000);
+    r = h_call(c, "INFO everything");
+    assert_non_null(r);
+    assert_null(strstr(r, "# Debug"));
+    assert_null(strstr(r, "eventloop_duration_max"));
+    free(r);
     ok(c, "CONFIG RESETSTAT");
+    assert_true(info_num(c, "debug", "eventloop_cmd_per_cycle_max") < per_cycle);
     assert_int_equal((long long)info_num(c, "stats", "total_forks"), 0);
     assert_int_equal((long long)info_num(c, "stats", "latest_fork_usec"), 0);
     assert_int_equal((long long)info_num(c, "persistence", "aof_rewrites"), 0);

@@ -934,6 +934,9 @@ static void test_server_huge_pipeline_does_not_stall_others(void **state)
     assert_int_equal(h_respd_start(&s, NULL, NULL), 0);
     h_conn *c = with_big_value(&s);
     h_conn *heavy = h_connect(s.port, 2000);
+    char *ok = h_call(c, "CONFIG RESETSTAT");
+    assert_string_equal(ok, "+OK\r\n");
+    free(ok);
     char *req = NULL;
     size_t one;
     const char *argv[] = {"GET", "big"};
@@ -961,8 +964,14 @@ static void test_server_huge_pipeline_does_not_stall_others(void **state)
     }
     free(buf);
     assert_int_equal(got, want);
-    /* Generous bound for a shared test machine; typically a few ms. */
+    /* Generous bounds for a shared test machine; typically a few ms. The
+     * server's own measure is its longest event-loop cycle (bench/fairness.sh
+     * reports it against the 10 ms target). */
     assert_true(worst < 250);
+    long long tick_us = info_field(c, "debug", "eventloop_duration_max");
+    fprintf(stderr, "longest event-loop cycle: %lld us, worst PING %lld ms\n", tick_us, worst);
+    assert_true(tick_us > 0);
+    assert_true(tick_us < 100000 * h_slowdown());
     h_close(heavy);
     h_close(c);
     h_server_stop_ok(&s);

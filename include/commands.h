@@ -46,6 +46,10 @@ typedef struct scan_opts {
 } scan_opts;
 int scan_cursor_or_reply(client *c, int argi, unsigned long long *out);
 int scan_opts_or_reply(client *c, int first, int allow_type, scan_opts *o);
+/* For the picks of a negative-count random sample: 1 (and an error reply in
+ * place of the partial one) when the whole reply would pass proto-max-bulk-len. */
+int rand_reply_too_big(client *c, size_t mark, unsigned long long done,
+                       unsigned long long count);
 
 /* connection */
 void cmd_ping(client *c);

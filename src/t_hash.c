@@ -736,13 +736,16 @@ static void hrandfield_count(client *c, long long l, int withvalues)
 
     /* Case 1: repetitions allowed: independent picks. */
     if (!uniq || count == 1) {
+        size_t mark = rb->len;
         reply_array(rb, (long long)(withvalues && rb->proto == 2 ? count * 2 : count));
-        for (unsigned long long k = 0; k < count; k++) {
+        for (unsigned long long done = 1; done <= count; done++) {
             if (pos)
                 hiter_at_lp(&it, hash_lp(o), pos[util_random() % size]);
             else
                 hiter_at_ht(&it, ht_random(hash_ht(o), util_random()));
             reply_pair(rb, &it, withvalues);
+            if (rand_reply_too_big(c, mark, done, count))
+                break;
         }
         mem_free(pos);
         return;

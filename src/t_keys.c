@@ -179,6 +179,29 @@ int scan_opts_or_reply(client *c, int first, int allow_type, scan_opts *o)
     return 0;
 }
 
+/* SRANDMEMBER, HRANDFIELD and ZRANDMEMBER with a negative count reply count
+ * picks whatever the size of the key, and the reply is built whole before it
+ * is sent: a count such as -9223372036854775807 would grow it until the
+ * server runs out of memory (Redis dies of it). Their loops call this after
+ * each pick with mark, the reply's length before the array header: at every
+ * power of two of picks done, the reply so far is scaled to count, and when
+ * that passes proto-max-bulk-len the partial reply is dropped for an error
+ * and 1 returned. */
+int rand_reply_too_big(client *c, size_t mark, unsigned long long done,
+                       unsigned long long count)
+{
+    if (done & (done - 1))
+        return 0;
+    reply_buf *rb = client_reply_buf(c);
+    double per_pick = (double)(rb->len - mark) / (double)done;
+    if (per_pick * (double)count <= (double)cfg.proto_max_bulk_len)
+        return 0;
+    rb->len = mark;
+    client_add_error(c, "ERR value is out of range, the reply would be larger than "
+                        "proto-max-bulk-len");
+    return 1;
+}
+
 void cmd_scan(client *c)
 {
     unsigned long long cursor;

@@ -913,8 +913,10 @@ static void srandmember_distinct(reply_buf *rb, const void *v, size_t count)
 
 /* SRANDMEMBER with a negative count: members may repeat. For the compact
  * array the member offsets are indexed once, so each draw is O(1). */
-static void srandmember_repeat(reply_buf *rb, const void *v, size_t count)
+static void srandmember_repeat(client *c, const void *v, size_t count)
 {
+    reply_buf *rb = client_reply_buf(c);
+    size_t mark = rb->len;
     reply_array(rb, (long long)count);
     int enc = set_enc(v);
     uint32_t *offs = NULL;
@@ -929,7 +931,7 @@ static void srandmember_repeat(reply_buf *rb, const void *v, size_t count)
             off = sarr_at(v, off, &m, &len);
         }
     }
-    while (count--) {
+    for (size_t done = 1; done <= count; done++) {
         const char *m;
         size_t len;
         char buf[24];
@@ -938,6 +940,8 @@ static void srandmember_repeat(reply_buf *rb, const void *v, size_t count)
         else
             set_random(v, &m, &len, buf);
         reply_bulk(rb, m, len);
+        if (rand_reply_too_big(c, mark, done, count))
+            break;
     }
     mem_free(offs);
 }
@@ -983,7 +987,7 @@ static void cmd_srandmember(client *c)
     }
     const void *v = obj_value(o);
     if (!distinct || count == 1)
-        srandmember_repeat(rb, v, count);
+        srandmember_repeat(c, v, count);
     else if (count >= set_size(v))
         reply_members(rb, v, 0);
     else

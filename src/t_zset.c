@@ -1848,10 +1848,13 @@ static void zrandmember_count(client *c, long long l, int withscores)
     zent e;
     /* Repeats allowed (or a single element): independent draws. */
     if (!uniq || count == 1) {
+        size_t mark = rb->len;
         reply_array(rb, (long long)(withscores && rb->proto == 2 ? count * 2 : count));
-        for (unsigned long long i = 0; i < count; i++) {
+        for (unsigned long long done = 1; done <= count; done++) {
             element_at(&v, (long long)(util_random() % size), &e);
             reply_member(rb, &e, withscores);
+            if (rand_reply_too_big(c, mark, done, count))
+                break;
         }
         zview_fini(&v);
         return;

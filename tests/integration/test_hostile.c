@@ -1102,6 +1102,67 @@ static int cmp_ll(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
+/* Negative counts ask for that many picks, repeats allowed: the reply grows
+ * with the count, not the key. One that would pass proto-max-bulk-len is
+ * refused (Redis builds it until it runs out of memory), smaller ones work,
+ * and the server's memory does not move. */
+static void test_hostile_random_sample_count_is_bounded(void **state)
+{
+    (void)state;
+    h_conn *c = h_connect(rs.port, 2000);
+    assert_non_null(c);
+    expect(c, "SELECT 5", "+OK\r\n");
+    expect(c, "DEL rs rh rz", ":0\r\n");
+    expect(c, "SADD rs a b c", ":3\r\n");
+    expect(c, "HSET rh f v g w", ":2\r\n");
+    expect(c, "ZADD rz 1 a 2 b", ":2\r\n");
+    long long used0 = info_field(c, "memory", "used_memory");
+    static const char *const huge[] = {
+        "SRANDMEMBER rs -9223372036854775807",
+        "HRANDFIELD rh -9223372036854775807",
+        "HRANDFIELD rh -4611686018427387903 WITHVALUES",
+        "ZRANDMEMBER rz -9223372036854775807",
+        "ZRANDMEMBER rz -4611686018427387903 WITHSCORES",
+        "SRANDMEMBER rs -100000000",
+        NULL,
+    };
+    const char *err = "-ERR value is out of range, the reply would be larger than "
+                      "proto-max-bulk-len\r\n";
+    for (int i = 0; huge[i]; i++) {
+        expect(c, huge[i], err);
+        expect(watch, "PING", "+PONG\r\n");
+    }
+    /* The bound follows the size of the elements: 2,000 picks of a 1 MB
+     * member pass a 512 MB limit, 100 do not. */
+    char *big = malloc(1024 * 1024 + 1);
+    memset(big, 'm', 1024 * 1024);
+    big[1024 * 1024] = 0;
+    const char *argv[] = {"SADD", "rbig", big};
+    size_t n;
+    char *req = h_multibulk(3, argv, NULL, &n);
+    assert_int_equal(h_send(c, req, n), 0);
+    free(req);
+    free(big);
+    char *r = NULL;
+    assert_int_equal(h_read_reply(c, H_REPLY_TIMEOUT_MS, &r, NULL), 0);
+    assert_string_equal(r, ":1\r\n");
+    free(r);
+    expect(c, "SRANDMEMBER rbig -2000", err);
+    r = call(c, "SRANDMEMBER rbig -100");
+    assert_true(strncmp(r, "*100\r\n$1048576\r\n", 16) == 0);
+    assert_int_equal(strlen(r), 6 + 100 * (1048576 + 12));
+    free(r);
+    /* In range: exactly count picks, repeats allowed. */
+    r = call(c, "SRANDMEMBER rs -1000000");
+    assert_true(strncmp(r, "*1000000\r\n$1\r\n", 14) == 0);
+    assert_int_equal(strlen(r), 10 + 1000000 * 7);
+    free(r);
+    expect(c, "DEL rs rh rz rbig", ":4\r\n");
+    /* Nothing kept: used memory back near where it was. */
+    assert_true(info_field(c, "memory", "used_memory") < used0 + 4 * 1024 * 1024);
+    h_close(c);
+}
+
 static void test_hostile_10000_connections_ping_latency(void **state)
 {
     (void)state;
@@ -1266,6 +1327,7 @@ int main(void)
         cmocka_unit_test(test_hostile_query_buffer_limit),
         cmocka_unit_test(test_hostile_idle_timeout),
         cmocka_unit_test(test_hostile_big_argument_buffer_is_exact_and_released),
+        cmocka_unit_test(test_hostile_random_sample_count_is_bounded),
         cmocka_unit_test(test_hostile_10000_connections_ping_latency),
         cmocka_unit_test(test_hostile_canaries_intact),
     };

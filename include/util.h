@@ -42,4 +42,12 @@ void util_random_bytes(void *buf, size_t n);
 /* ASCII case-insensitive equality of s[0..len) and the C string name. */
 int util_eq_nocase(const char *s, size_t len, const char *name);
 
+/* A growable text buffer (INFO, the metrics exposition): zero-initialise,
+ * append with strbuf_addf, release buf with mem_free. */
+typedef struct strbuf {
+    char *buf;
+    size_t len, cap;
+} strbuf;
+void strbuf_addf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

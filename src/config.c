@@ -278,13 +278,9 @@ static void set_string(char **slot, const char *v)
     *slot = copy;
 }
 
-/* latency-tracking-info-percentiles: numbers in [0, 100] separated by single
- * spaces. Redis splits the value at every space, so a doubled, leading or
- * trailing space makes an empty (invalid) number; an empty value means no
- * percentiles. Several arguments (a config file line without quotes) read as
- * if joined by spaces. Numbers are read as Redis's string2d reads them:
- * strtod over the whole token, no leading space, no NaN, no overflow. */
-static int set_percentiles(int argc, char **argv, char *err, size_t errlen)
+/* The arguments joined by single spaces (caller frees): a setting that takes
+ * several words, from a config file line or CONFIG SET. */
+static char *join_args(int argc, char **argv)
 {
     size_t total = 1;
     for (int i = 0; i < argc; i++)
@@ -296,6 +292,18 @@ static int set_percentiles(int argc, char **argv, char *err, size_t errlen)
             strcat(s, " ");
         strcat(s, argv[i]);
     }
+    return s;
+}
+
+/* latency-tracking-info-percentiles: numbers in [0, 100] separated by single
+ * spaces. Redis splits the value at every space, so a doubled, leading or
+ * trailing space makes an empty (invalid) number; an empty value means no
+ * percentiles. Several arguments (a config file line without quotes) read as
+ * if joined by spaces. Numbers are read as Redis's string2d reads them:
+ * strtod over the whole token, no leading space, no NaN, no overflow. */
+static int set_percentiles(int argc, char **argv, char *err, size_t errlen)
+{
+    char *s = join_args(argc, argv);
     size_t cap = 1;
     for (const char *p = s; *p; p++)
         cap += *p == ' ';
@@ -352,16 +360,7 @@ static int set_value(config_def *d, int argc, char **argv, char *err, size_t err
         return set_percentiles(argc, argv, err, errlen);
     if (d->type == T_STR && strcmp(d->name, "bind") == 0) {
         /* bind takes several addresses; keep them as one spaced string. */
-        size_t total = 1;
-        for (int i = 0; i < argc; i++)
-            total += strlen(argv[i]) + 1;
-        char *s = mem_alloc(total);
-        s[0] = '\0';
-        for (int i = 0; i < argc; i++) {
-            if (i)
-                strcat(s, " ");
-            strcat(s, argv[i]);
-        }
+        char *s = join_args(argc, argv);
         mem_free(cfg.bind);
         cfg.bind = s;
         return 0;

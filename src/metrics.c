@@ -13,7 +13,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +35,7 @@
 #include "pause.h"
 #include "server.h"
 #include "slowlog.h"
+#include "util.h"
 
 #define REQ_MAX 8192            /* request line and headers */
 #define MAX_CONNS 64            /* scrapes served at once */
@@ -117,70 +117,45 @@ int metrics_parse_request(const char *buf, size_t len, size_t max)
 
 /* ---- the exposition ------------------------------------------------------------ */
 
-typedef struct out {
-    char *buf;
-    size_t len, cap;
-} out;
-
-static void addf(out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void addf(out *o, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        size_t room = o->cap - o->len;
-        int n = vsnprintf(o->buf ? o->buf + o->len : NULL, room, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-            return;
-        if ((size_t)n < room) {
-            o->len += (size_t)n;
-            return;
-        }
-        o->cap = (o->cap + (size_t)n + 1) * 2;
-        o->buf = mem_realloc(o->buf, o->cap);
-    }
-}
-
 /* A label value with \, " and newline escaped, as the format requires. */
-static void add_label_value(out *o, const char *s)
+static void add_label_value(strbuf *o, const char *s)
 {
     for (; *s; s++) {
         if (*s == '\\')
-            addf(o, "\\\\");
+            strbuf_addf(o, "\\\\");
         else if (*s == '"')
-            addf(o, "\\\"");
+            strbuf_addf(o, "\\\"");
         else if (*s == '\n')
-            addf(o, "\\n");
+            strbuf_addf(o, "\\n");
         else
-            addf(o, "%c", *s);
+            strbuf_addf(o, "%c", *s);
     }
 }
 
-static void family(out *o, const char *name, const char *type, const char *help)
+static void family(strbuf *o, const char *name, const char *type, const char *help)
 {
-    addf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    strbuf_addf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void metric_ll(out *o, const char *name, const char *type, const char *help, long long v)
+static void metric_ll(strbuf *o, const char *name, const char *type, const char *help, long long v)
 {
     family(o, name, type, help);
-    addf(o, "%s %lld\n", name, v);
+    strbuf_addf(o, "%s %lld\n", name, v);
 }
 
-static void metric_d(out *o, const char *name, const char *type, const char *help, double v)
+static void metric_d(strbuf *o, const char *name, const char *type, const char *help, double v)
 {
     family(o, name, type, help);
-    addf(o, "%s %.6f\n", name, v);
+    strbuf_addf(o, "%s %.6f\n", name, v);
 }
 
 /* name{label="value"} v */
-static void sample_label(out *o, const char *name, const char *label, const char *value,
+static void sample_label(strbuf *o, const char *name, const char *label, const char *value,
                          long long v)
 {
-    addf(o, "%s{%s=\"", name, label);
+    strbuf_addf(o, "%s{%s=\"", name, label);
     add_label_value(o, value);
-    addf(o, "\"} %lld\n", v);
+    strbuf_addf(o, "\"} %lld\n", v);
 }
 
 static size_t rss_bytes(void)
@@ -195,11 +170,11 @@ static size_t rss_bytes(void)
     return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
 }
 
-static void render_server(out *o)
+static void render_server(strbuf *o)
 {
     family(o, "respd_build_info", "gauge",
            "Always 1; the labels give respd's version and the Redis version it follows.");
-    addf(o, "respd_build_info{version=\"%s\",redis_version=\"%s\"} 1\n", RESPD_REAL_VERSION,
+    strbuf_addf(o, "respd_build_info{version=\"%s\",redis_version=\"%s\"} 1\n", RESPD_REAL_VERSION,
          RESPD_VERSION);
     metric_ll(o, "respd_uptime_seconds", "gauge", "Seconds since the server started.",
               (ev_mono_ms() - server.start_mono_ms) / 1000);
@@ -211,7 +186,7 @@ static void render_server(out *o)
     metric_ll(o, "respd_maxclients", "gauge", "The maxclients setting.", cfg.maxclients);
 }
 
-static void render_memory(out *o)
+static void render_memory(strbuf *o)
 {
     size_t used = mem_used();
     if (used > server.peak_memory)
@@ -238,7 +213,7 @@ static void render_memory(out *o)
     metric_ll(o, "respd_maxmemory_bytes", "gauge", "The maxmemory limit (respd has none: 0).", 0);
 }
 
-static void render_persistence(out *o)
+static void render_persistence(strbuf *o)
 {
     aof_info ai;
     aof_get_info(&ai);
@@ -265,7 +240,7 @@ static void render_persistence(out *o)
               "Times an AOF write waited for an fsync still running.", ai.delayed_fsync);
 }
 
-static void render_stats(out *o)
+static void render_stats(strbuf *o)
 {
     server_stats *s = &server.stats;
     aof_info ai;
@@ -326,7 +301,7 @@ static void render_stats(out *o)
               slowlog_logged());
 }
 
-static void render_cpu(out *o)
+static void render_cpu(strbuf *o)
 {
     struct rusage self, children;
     getrusage(RUSAGE_SELF, &self);
@@ -343,7 +318,7 @@ static void render_cpu(out *o)
 #undef TV
 }
 
-static void render_keyspace(out *o)
+static void render_keyspace(strbuf *o)
 {
     static const struct {
         const char *name, *help;
@@ -357,18 +332,18 @@ static void render_keyspace(out *o)
         for (int i = 0; i < server.ndbs; i++) {
             db *d = &server.dbs[i];
             if (f == 0)
-                addf(o, "%s{db=\"%d\"} %zu\n", fams[f].name, i, db_size(d));
+                strbuf_addf(o, "%s{db=\"%d\"} %zu\n", fams[f].name, i, db_size(d));
             else if (f == 1)
-                addf(o, "%s{db=\"%d\"} %zu\n", fams[f].name, i, db_expires_count(d));
+                strbuf_addf(o, "%s{db=\"%d\"} %zu\n", fams[f].name, i, db_expires_count(d));
             else
-                addf(o, "%s{db=\"%d\"} %.3f\n", fams[f].name, i,
+                strbuf_addf(o, "%s{db=\"%d\"} %.3f\n", fams[f].name, i,
                      db_expires_count(d) ? (double)d->avg_ttl / 1000.0 : 0.0);
         }
     }
 }
 
 /* Calls fn for every command and subcommand in table order. */
-static void each_command(out *o, void (*fn)(out *, const cmd_def *, int), int which)
+static void each_command(strbuf *o, void (*fn)(strbuf *, const cmd_def *, int), int which)
 {
     for (size_t i = 0; i < cmd_count(); i++) {
         const cmd_def *d = cmd_at(i);
@@ -378,7 +353,7 @@ static void each_command(out *o, void (*fn)(out *, const cmd_def *, int), int wh
     }
 }
 
-static void command_stat(out *o, const cmd_def *d, int which)
+static void command_stat(strbuf *o, const cmd_def *d, int which)
 {
     if (!d->calls && !d->rejected_calls && !d->failed_calls)
         return;
@@ -388,9 +363,9 @@ static void command_stat(out *o, const cmd_def *d, int which)
         long long v = which == 0 ? d->calls : which == 1 ? d->rejected_calls : d->failed_calls;
         sample_label(o, names[which], "cmd", d->name, v);
     } else {
-        addf(o, "respd_commands_duration_seconds_total{cmd=\"");
+        strbuf_addf(o, "respd_commands_duration_seconds_total{cmd=\"");
         add_label_value(o, d->name);
-        addf(o, "\"} %.6f\n", (double)d->usec / 1e6);
+        strbuf_addf(o, "\"} %.6f\n", (double)d->usec / 1e6);
     }
 }
 
@@ -398,7 +373,7 @@ static void command_stat(out *o, const cmd_def *d, int which)
  * 16.8 s), then +Inf. latency_count_below is exact at powers of two. */
 #define LE_STEPS 25
 
-static void command_histogram(out *o, const cmd_def *d, int which)
+static void command_histogram(strbuf *o, const cmd_def *d, int which)
 {
     (void)which;
     const latency_hist *h = latency_get(d);
@@ -415,19 +390,19 @@ static void command_histogram(out *o, const cmd_def *d, int which)
             le[--n] = '\0';
         if (n > 0 && le[n - 1] == '.')
             le[--n] = '\0';
-        addf(o, "respd_command_duration_seconds_bucket{cmd=\"");
+        strbuf_addf(o, "respd_command_duration_seconds_bucket{cmd=\"");
         add_label_value(o, d->name);
-        addf(o, "\",le=\"%s\"} %llu\n", le, (unsigned long long)below[k]);
+        strbuf_addf(o, "\",le=\"%s\"} %llu\n", le, (unsigned long long)below[k]);
     }
-    addf(o, "respd_command_duration_seconds_bucket{cmd=\"");
+    strbuf_addf(o, "respd_command_duration_seconds_bucket{cmd=\"");
     add_label_value(o, d->name);
-    addf(o, "\",le=\"+Inf\"} %llu\n", (unsigned long long)latency_count(h));
-    addf(o, "respd_command_duration_seconds_sum{cmd=\"");
+    strbuf_addf(o, "\",le=\"+Inf\"} %llu\n", (unsigned long long)latency_count(h));
+    strbuf_addf(o, "respd_command_duration_seconds_sum{cmd=\"");
     add_label_value(o, d->name);
-    addf(o, "\"} %.6f\n", (double)latency_sum_us(h) / 1e6);
-    addf(o, "respd_command_duration_seconds_count{cmd=\"");
+    strbuf_addf(o, "\"} %.6f\n", (double)latency_sum_us(h) / 1e6);
+    strbuf_addf(o, "respd_command_duration_seconds_count{cmd=\"");
     add_label_value(o, d->name);
-    addf(o, "\"} %llu\n", (unsigned long long)latency_count(h));
+    strbuf_addf(o, "\"} %llu\n", (unsigned long long)latency_count(h));
 }
 
 /* INFO errorstats lines ("errorstat_ERR:count=3") as samples. */
@@ -442,7 +417,7 @@ static void error_line(const char *line, void *ctx)
     sample_label(ctx, "respd_errors_total", "prefix", code, atoll(count + 6));
 }
 
-static void render_commands(out *o)
+static void render_commands(strbuf *o)
 {
     family(o, "respd_commands_total", "counter", "Calls of each command (INFO commandstats).");
     each_command(o, command_stat, 0);
@@ -462,7 +437,7 @@ static void render_commands(out *o)
 
 char *metrics_render(size_t *len)
 {
-    out o = {0};
+    strbuf o = {0};
     render_server(&o);
     render_memory(&o);
     render_persistence(&o);

@@ -5,7 +5,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,35 +28,9 @@
 #include "server.h"
 #include "util.h"
 
-/* A growable text buffer for INFO. */
-typedef struct text {
-    char *buf;
-    size_t len, cap;
-} text;
-
-static void text_addf(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void text_addf(text *t, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        size_t room = t->cap - t->len;
-        int n = vsnprintf(t->buf ? t->buf + t->len : NULL, room, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-            return;
-        if ((size_t)n < room) {
-            t->len += (size_t)n;
-            return;
-        }
-        t->cap = (t->cap + (size_t)n + 1) * 2;
-        t->buf = mem_realloc(t->buf, t->cap);
-    }
-}
-
 static void line_cb(const char *line, void *ctx)
 {
-    text_addf(ctx, "%s\r\n", line);
+    strbuf_addf(ctx, "%s\r\n", line);
 }
 
 static void human_bytes(char *buf, size_t size, double n)
@@ -86,13 +59,13 @@ static size_t rss_bytes(void)
     return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
 }
 
-static void info_server(text *t)
+static void info_server(strbuf *t)
 {
     struct utsname u;
     uname(&u);
     long long now_us = ev_wall_us();
     long long uptime = (ev_mono_ms() - server.start_mono_ms) / 1000;
-    text_addf(t,
+    strbuf_addf(t,
               "# Server\r\n"
               "redis_version:%s\r\n"
               "respd_version:%s\r\n"
@@ -149,11 +122,11 @@ static void client_buffers(size_t *max_in, size_t *max_out, size_t *total)
     }
 }
 
-static void info_clients(text *t)
+static void info_clients(strbuf *t)
 {
     size_t max_in, max_out, total;
     client_buffers(&max_in, &max_out, &total);
-    text_addf(t,
+    strbuf_addf(t,
               "# Clients\r\n"
               "connected_clients:%zu\r\n"
               "cluster_connections:0\r\n"
@@ -168,7 +141,7 @@ static void info_clients(text *t)
               blocking_count_timeouts());
 }
 
-static void info_memory(text *t)
+static void info_memory(strbuf *t)
 {
     size_t used = mem_used();
     size_t rss = rss_bytes();
@@ -189,7 +162,7 @@ static void info_memory(text *t)
      * buffers and the AOF buffers; the dataset is the rest. */
     size_t overhead = server.startup_memory + clients_mem + (size_t)aof_mem;
     size_t dataset = used > overhead ? used - overhead : 0;
-    text_addf(t,
+    strbuf_addf(t,
               "# Memory\r\n"
               "used_memory:%zu\r\n"
               "used_memory_human:%s\r\n"
@@ -243,11 +216,11 @@ static void info_memory(text *t)
               clients_mem, aof_mem);
 }
 
-static void info_persistence(text *t)
+static void info_persistence(strbuf *t)
 {
     aof_info ai;
     aof_get_info(&ai);
-    text_addf(t,
+    strbuf_addf(t,
               "# Persistence\r\n"
               "loading:%d\r\n"
               "async_loading:0\r\n"
@@ -277,7 +250,7 @@ static void info_persistence(text *t)
               ai.current_rewrite_time_sec, ai.last_bgrewrite_ok ? "ok" : "err", ai.rewrites,
               ai.rewrites_consecutive_failures, ai.last_write_ok ? "ok" : "err");
     if (ai.enabled)
-        text_addf(t,
+        strbuf_addf(t,
                   "aof_current_size:%lld\r\n"
                   "aof_base_size:%lld\r\n"
                   "aof_pending_rewrite:%d\r\n"
@@ -289,7 +262,7 @@ static void info_persistence(text *t)
                   ai.rewrite_buffer_length, ai.pending_fsync, ai.delayed_fsync);
 }
 
-static void info_stats(text *t)
+static void info_stats(strbuf *t)
 {
     server_stats *s = &server.stats;
     aof_info ai;
@@ -297,7 +270,7 @@ static void info_stats(text *t)
     /* Replication, eviction, pub/sub, defragmentation, client tracking,
      * MIGRATE, RESTORE and I/O threads do not exist in respd: their
      * counters are truly 0. */
-    text_addf(t,
+    strbuf_addf(t,
               "# Stats\r\n"
               "total_connections_received:%lld\r\n"
               "total_commands_processed:%lld\r\n"
@@ -365,19 +338,19 @@ static void info_stats(text *t)
 /* Redis 7.2's "debug" section, shown only when asked for by name: the
  * longest event-loop cycle (µs) and the most commands one cycle ran since
  * the start or CONFIG RESETSTAT. */
-static void info_debug(text *t)
+static void info_debug(strbuf *t)
 {
     server_stats *s = &server.stats;
-    text_addf(t,
+    strbuf_addf(t,
               "# Debug\r\n"
               "eventloop_duration_max:%lld\r\n"
               "eventloop_cmd_per_cycle_max:%lld\r\n",
               s->eventloop_duration_max, s->eventloop_cmd_per_cycle_max);
 }
 
-static void info_replication(text *t)
+static void info_replication(strbuf *t)
 {
-    text_addf(t,
+    strbuf_addf(t,
               "# Replication\r\n"
               "role:master\r\n"
               "connected_slaves:0\r\n"
@@ -393,13 +366,13 @@ static void info_replication(text *t)
               server.run_id);
 }
 
-static void info_cpu(text *t)
+static void info_cpu(strbuf *t)
 {
     struct rusage self, children;
     getrusage(RUSAGE_SELF, &self);
     getrusage(RUSAGE_CHILDREN, &children);
 #define TV(tv) ((double)(tv).tv_sec + (double)(tv).tv_usec / 1e6)
-    text_addf(t,
+    strbuf_addf(t,
               "# CPU\r\n"
               "used_cpu_sys:%.6f\r\n"
               "used_cpu_user:%.6f\r\n"
@@ -412,50 +385,50 @@ static void info_cpu(text *t)
 #undef TV
 }
 
-static void info_keyspace(text *t)
+static void info_keyspace(strbuf *t)
 {
-    text_addf(t, "# Keyspace\r\n");
+    strbuf_addf(t, "# Keyspace\r\n");
     for (int i = 0; i < server.ndbs; i++) {
         db *d = &server.dbs[i];
         if (db_size(d) == 0)
             continue;
-        text_addf(t, "db%d:keys=%zu,expires=%zu,avg_ttl=%lld\r\n", i, db_size(d),
+        strbuf_addf(t, "db%d:keys=%zu,expires=%zu,avg_ttl=%lld\r\n", i, db_size(d),
                   db_expires_count(d), db_expires_count(d) ? d->avg_ttl : 0);
     }
 }
 
 typedef struct section {
     const char *name;
-    void (*fn)(text *t);
+    void (*fn)(strbuf *t);
     int in_default; /* 1: default; 0: in all; -1: only when named */
 } section;
 
-static void info_commandstats(text *t)
+static void info_commandstats(strbuf *t)
 {
-    text_addf(t, "# Commandstats\r\n");
+    strbuf_addf(t, "# Commandstats\r\n");
     cmd_info_commandstats(line_cb, t);
 }
 
-static void info_errorstats(text *t)
+static void info_errorstats(strbuf *t)
 {
-    text_addf(t, "# Errorstats\r\n");
+    strbuf_addf(t, "# Errorstats\r\n");
     cmd_info_errorstats(line_cb, t);
 }
 
-static void info_latencystats(text *t)
+static void info_latencystats(strbuf *t)
 {
-    text_addf(t, "# Latencystats\r\n");
+    strbuf_addf(t, "# Latencystats\r\n");
     latency_info(line_cb, t);
 }
 
-static void info_modules(text *t)
+static void info_modules(strbuf *t)
 {
-    text_addf(t, "# Modules\r\n");
+    strbuf_addf(t, "# Modules\r\n");
 }
 
-static void info_cluster(text *t)
+static void info_cluster(strbuf *t)
 {
-    text_addf(t, "# Cluster\r\ncluster_enabled:0\r\n");
+    strbuf_addf(t, "# Cluster\r\ncluster_enabled:0\r\n");
 }
 
 static const section sections[] = {
@@ -491,12 +464,12 @@ void cmd_info(client *c)
                     want[i] = 1;
         }
     }
-    text t = {0};
+    strbuf t = {0};
     for (size_t i = 0; i < NSECTIONS; i++) {
         if (!want[i])
             continue;
         if (t.len)
-            text_addf(&t, "\r\n");
+            strbuf_addf(&t, "\r\n");
         sections[i].fn(&t);
     }
     reply_verbatim(client_reply_buf(c), t.buf ? t.buf : "", t.len, "txt");

@@ -6,12 +6,15 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
 #include <unistd.h>
+
+#include "mem.h"
 
 int util_str2ull(const char *s, size_t len, unsigned long long *out)
 {
@@ -286,4 +289,23 @@ void util_random_bytes(void *buf, size_t n)
 int util_eq_nocase(const char *s, size_t len, const char *name)
 {
     return strlen(name) == len && strncasecmp(s, name, len) == 0;
+}
+
+void strbuf_addf(strbuf *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        size_t room = b->cap - b->len;
+        int n = vsnprintf(b->buf ? b->buf + b->len : NULL, room, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return;
+        if ((size_t)n < room) {
+            b->len += (size_t)n;
+            return;
+        }
+        b->cap = (b->cap + (size_t)n + 1) * 2;
+        b->buf = mem_realloc(b->buf, b->cap);
+    }
 }

@@ -23,6 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
 
 /* ---- time ------------------------------------------------------------------ */
 
@@ -1071,4 +1075,47 @@ int h_reply_int(const char *reply, long long *v)
     errno = 0;
     *v = strtoll(reply + 1, &end, 10);
     return (errno || strcmp(end, "\r\n") != 0) ? -1 : 0;
+}
+
+void h_expect(h_conn *c, const char *line, const char *want)
+{
+    char *r = h_call(c, line);
+    if (!r)
+        fail_msg("no reply to %s", line);
+    if (strcmp(r, want) != 0) {
+        char *er = h_escape(r, strlen(r), 400), *ew = h_escape(want, strlen(want), 400);
+        fprintf(stderr, "%s\n  got:  %s\n  want: %s\n", line, er, ew);
+        free(er);
+        free(ew);
+    }
+    assert_string_equal(r, want);
+    free(r);
+}
+
+long long h_info_field(h_conn *c, const char *section, const char *field)
+{
+    char *r = h_callf(c, "INFO %s", section);
+    assert_non_null(r);
+    char key[128];
+    snprintf(key, sizeof(key), "\r\n%s:", field);
+    const char *p = strstr(r, key);
+    long long v = p ? atoll(p + strlen(key)) : -1;
+    free(r);
+    return v;
+}
+
+long h_rss_kb(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            kb = atol(line + 6);
+    fclose(f);
+    return kb;
 }

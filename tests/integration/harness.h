@@ -181,6 +181,14 @@ char *h_callv(h_conn *c, int argc, const char *const *argv, const size_t *lens);
 /* A printable copy of bytes (\r \n \xHH escaped), truncated to about max
  * characters. malloc'd. */
 char *h_escape(const char *p, size_t n, size_t max);
+
+/* Test helpers that assert (cmocka): h_expect sends line and requires the
+ * reply to be exactly want, printing both escaped when it is not. */
+void h_expect(h_conn *c, const char *line, const char *want);
+/* The number after "field:" in the INFO section, or -1 when absent. */
+long long h_info_field(h_conn *c, const char *section, const char *field);
+/* VmRSS of a process in KB, or -1. */
+long h_rss_kb(pid_t pid);
 /* The integer of a ":n\r\n" reply; returns 0 and sets *v, or -1. */
 int h_reply_int(const char *reply, long long *v);
 

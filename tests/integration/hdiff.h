@@ -209,10 +209,12 @@ static __attribute__((unused)) int hdiff_group_setup(void **state)
 static __attribute__((unused)) int hdiff_group_teardown(void **state)
 {
     (void)state;
-    h_server_stop(&respd_srv);
+    int st = h_server_stop(&respd_srv);
     if (have_redis)
         h_server_stop(&redis_srv);
-    return 0;
+    if (st != 0)
+        fprintf(stderr, "respd exited with status %d\n", st);
+    return st == 0 ? 0 : -1;
 }
 
 static __attribute__((unused)) void hdiff_check(const char *test, const char *const *steps)

@@ -62,17 +62,6 @@ static char *start_fails(void)
     return out;
 }
 
-static void expect(h_conn *c, const char *line, const char *want)
-{
-    char *r = h_call(c, line);
-    if (!r)
-        fail_msg("no reply to %s", line);
-    if (strcmp(r, want) != 0)
-        fail_msg("%s: got %s want %s", line, h_escape(r, strlen(r), 200),
-                 h_escape(want, strlen(want), 200));
-    free(r);
-}
-
 static long long call_int(h_conn *c, const char *line)
 {
     char *r = h_call(c, line);
@@ -268,20 +257,20 @@ static void restart_keeps_data(const char *policy)
     h_conn *c = h_connect(s.port, 2000);
     for (int i = 0; i < 200; i++)
         free(h_callf(c, "SET key:%d value:%d", i, i));
-    expect(c, "INCRBY counter 41", ":41\r\n");
-    expect(c, "SELECT 2", "+OK\r\n");
-    expect(c, "SET other 'in db 2'", "+OK\r\n");
-    expect(c, "APPEND other !", ":8\r\n");
+    h_expect(c, "INCRBY counter 41", ":41\r\n");
+    h_expect(c, "SELECT 2", "+OK\r\n");
+    h_expect(c, "SET other 'in db 2'", "+OK\r\n");
+    h_expect(c, "APPEND other !", ":8\r\n");
     h_close(c);
     h_server_stop_ok(&s);
 
     start(&s, policy, NULL, NULL);
     c = h_connect(s.port, 2000);
-    expect(c, "DBSIZE", ":201\r\n");
-    expect(c, "GET key:150", "$9\r\nvalue:150\r\n");
-    expect(c, "GET counter", "$2\r\n41\r\n");
-    expect(c, "SELECT 2", "+OK\r\n");
-    expect(c, "GET other", "$8\r\nin db 2!\r\n");
+    h_expect(c, "DBSIZE", ":201\r\n");
+    h_expect(c, "GET key:150", "$9\r\nvalue:150\r\n");
+    h_expect(c, "GET counter", "$2\r\n41\r\n");
+    h_expect(c, "SELECT 2", "+OK\r\n");
+    h_expect(c, "GET other", "$8\r\nin db 2!\r\n");
     h_close(c);
     h_server_stop_ok(&s);
 }
@@ -377,9 +366,9 @@ static void test_aof_torn_tail_is_saved_then_truncated(void **state)
     h_server s;
     start(&s, "everysec", NULL, NULL);
     h_conn *c = h_connect(s.port, 2000);
-    expect(c, "GET a", "$1\r\n1\r\n");
-    expect(c, "GET b", "$1\r\n2\r\n");
-    expect(c, "EXISTS c", ":0\r\n");
+    h_expect(c, "GET a", "$1\r\n1\r\n");
+    h_expect(c, "GET b", "$1\r\n2\r\n");
+    h_expect(c, "EXISTS c", ":0\r\n");
     h_close(c);
     char *log = h_server_log(&s);
     assert_non_null(strstr(log, "offset"));
@@ -454,11 +443,11 @@ static void test_aof_expiry_survives_restart_as_absolute_time(void **state)
     h_server s;
     start(&s, "always", NULL, NULL);
     h_conn *c = h_connect(s.port, 2000);
-    expect(c, "SET a v EX 100", "+OK\r\n");
-    expect(c, "SET b v", "+OK\r\n");
-    expect(c, "PEXPIRE b 100000", ":1\r\n");
-    expect(c, "SETEX c 100 v", "+OK\r\n");
-    expect(c, "SET d v PX 50", "+OK\r\n");
+    h_expect(c, "SET a v EX 100", "+OK\r\n");
+    h_expect(c, "SET b v", "+OK\r\n");
+    h_expect(c, "PEXPIRE b 100000", ":1\r\n");
+    h_expect(c, "SETEX c 100 v", "+OK\r\n");
+    h_expect(c, "SET d v PX 50", "+OK\r\n");
     long long a = call_int(c, "PEXPIRETIME a");
     long long b = call_int(c, "PEXPIRETIME b");
     long long cc = call_int(c, "PEXPIRETIME c");
@@ -470,7 +459,7 @@ static void test_aof_expiry_survives_restart_as_absolute_time(void **state)
     assert_int_equal(call_int(c, "PEXPIRETIME a"), a);
     assert_int_equal(call_int(c, "PEXPIRETIME b"), b);
     assert_int_equal(call_int(c, "PEXPIRETIME c"), cc);
-    expect(c, "EXISTS d", ":0\r\n");
+    h_expect(c, "EXISTS d", ":0\r\n");
     h_close(c);
     h_server_stop_ok(&s);
 }
@@ -500,8 +489,8 @@ static void test_aof_rewrite_under_load_replays_to_live_dataset(void **state)
         assert_int_equal(h_read_reply(w, H_REPLY_TIMEOUT_MS, &r, NULL), 0);
         free(r);
     }
-    expect(c, "SET ttl:1 v EX 1000", "+OK\r\n");
-    expect(c, "BGREWRITEAOF", "+Background append only file rewriting started\r\n");
+    h_expect(c, "SET ttl:1 v EX 1000", "+OK\r\n");
+    h_expect(c, "BGREWRITEAOF", "+Background append only file rewriting started\r\n");
     /* Writes of every kind while the child works. */
     for (int i = 0; i < 3000; i++) {
         free(h_callf(w, "INCR counter:%d", i % 50));
@@ -515,7 +504,7 @@ static void test_aof_rewrite_under_load_replays_to_live_dataset(void **state)
     wait_rewrite_done(c);
     assert_int_equal(info_field(c, "aof_last_bgrewrite_status") == -1, 0);
     free(h_call(w, "SELECT 1"));
-    expect(w, "SET after rewrite", "+OK\r\n");
+    h_expect(w, "SET after rewrite", "+OK\r\n");
     char *live = dump_dataset(s.port);
     h_close(c);
     h_close(w);
@@ -538,12 +527,12 @@ static void test_aof_rewrite_shrinks_file(void **state)
     for (int i = 0; i < 2000; i++)
         free(h_call(c, "INCR hot"));
     long long before = info_field(c, "aof_current_size");
-    expect(c, "BGREWRITEAOF", "+Background append only file rewriting started\r\n");
+    h_expect(c, "BGREWRITEAOF", "+Background append only file rewriting started\r\n");
     wait_rewrite_done(c);
     long long after = info_field(c, "aof_current_size");
     assert_true(after < before / 10);
     assert_int_equal(info_field(c, "aof_base_size"), after);
-    expect(c, "GET hot", "$4\r\n2000\r\n");
+    h_expect(c, "GET hot", "$4\r\n2000\r\n");
     h_close(c);
     h_server_stop_ok(&s);
 }
@@ -555,16 +544,16 @@ static void test_aof_config_set_appendonly_writes_rewrite(void **state)
     const char *args[] = {"--dir", dir, NULL};
     assert_int_equal(h_respd_start(&s, NULL, args), 0);
     h_conn *c = h_connect(s.port, 2000);
-    expect(c, "SET before on", "+OK\r\n");
-    expect(c, "CONFIG SET appendonly yes", "+OK\r\n");
+    h_expect(c, "SET before on", "+OK\r\n");
+    h_expect(c, "CONFIG SET appendonly yes", "+OK\r\n");
     wait_rewrite_done(c);
-    expect(c, "SET after on", "+OK\r\n");
+    h_expect(c, "SET after on", "+OK\r\n");
     h_close(c);
     h_server_stop_ok(&s);
     start(&s, "everysec", NULL, NULL);
     c = h_connect(s.port, 2000);
-    expect(c, "GET before", "$2\r\non\r\n");
-    expect(c, "GET after", "$2\r\non\r\n");
+    h_expect(c, "GET before", "$2\r\non\r\n");
+    h_expect(c, "GET after", "$2\r\non\r\n");
     h_close(c);
     h_server_stop_ok(&s);
 }
@@ -581,11 +570,11 @@ static void test_aof_file_is_accepted_by_redis_tools(void **state)
     h_conn *c = h_connect(s.port, 2000);
     for (int i = 0; i < 300; i++)
         free(h_callf(c, "SET k%d %d", i, i));
-    expect(c, "SET t v EX 1000", "+OK\r\n");
-    expect(c, "INCRBYFLOAT f 1.5", "$3\r\n1.5\r\n");
-    expect(c, "SELECT 3", "+OK\r\n");
-    expect(c, "SETRANGE r 3 abc", ":6\r\n");
-    expect(c, "EXPIRE r 500", ":1\r\n");
+    h_expect(c, "SET t v EX 1000", "+OK\r\n");
+    h_expect(c, "INCRBYFLOAT f 1.5", "$3\r\n1.5\r\n");
+    h_expect(c, "SELECT 3", "+OK\r\n");
+    h_expect(c, "SETRANGE r 3 abc", ":6\r\n");
+    h_expect(c, "EXPIRE r 500", ":1\r\n");
     /* Every collection type, small (compact encodings) and large, before
      * the rewrite (written as batches) and after it (written as they came). */
     for (int i = 0; i < 700; i++) {
@@ -595,26 +584,26 @@ static void test_aof_file_is_accepted_by_redis_tools(void **state)
         free(h_callf(c, "SADD bigintset %d", i * 3));
         free(h_callf(c, "ZADD bigzset %d.5 m%d", i % 97, i));
     }
-    expect(c, "RPUSH l a b c", ":3\r\n");
-    expect(c, "HSET h f1 v1 f2 v2", ":2\r\n");
-    expect(c, "SADD s x y 1", ":3\r\n");
-    expect(c, "SADD is 1 2 3", ":3\r\n");
-    expect(c, "ZADD z 1 a 2.5 b -inf c", ":3\r\n");
-    expect(c, "PEXPIRE z 600000", ":1\r\n");
-    expect(c, "BGREWRITEAOF", "+Background append only file rewriting started\r\n");
+    h_expect(c, "RPUSH l a b c", ":3\r\n");
+    h_expect(c, "HSET h f1 v1 f2 v2", ":2\r\n");
+    h_expect(c, "SADD s x y 1", ":3\r\n");
+    h_expect(c, "SADD is 1 2 3", ":3\r\n");
+    h_expect(c, "ZADD z 1 a 2.5 b -inf c", ":3\r\n");
+    h_expect(c, "PEXPIRE z 600000", ":1\r\n");
+    h_expect(c, "BGREWRITEAOF", "+Background append only file rewriting started\r\n");
     wait_rewrite_done(c);
-    expect(c, "SET late write", "+OK\r\n");
-    expect(c, "LPUSH l z", ":4\r\n");
-    expect(c, "LTRIM biglist 5 -5", "+OK\r\n");
-    expect(c, "HDEL bighash f3 f4", ":2\r\n");
-    expect(c, "HINCRBYFLOAT h f3 2.5", "$3\r\n2.5\r\n");
+    h_expect(c, "SET late write", "+OK\r\n");
+    h_expect(c, "LPUSH l z", ":4\r\n");
+    h_expect(c, "LTRIM biglist 5 -5", "+OK\r\n");
+    h_expect(c, "HDEL bighash f3 f4", ":2\r\n");
+    h_expect(c, "HINCRBYFLOAT h f3 2.5", "$3\r\n2.5\r\n");
     free(h_call(c, "SPOP bigset 3"));
-    expect(c, "SREM is 2", ":1\r\n");
-    expect(c, "ZINCRBY z 3 a", "$1\r\n4\r\n");
-    expect(c, "ZREMRANGEBYRANK bigzset 0 9", ":10\r\n");
-    expect(c, "ZUNIONSTORE zu 2 z bigzset", ":693\r\n");
-    expect(c, "SELECT 0", "+OK\r\n");
-    expect(c, "GETEX t PX 900000", "$1\r\nv\r\n");
+    h_expect(c, "SREM is 2", ":1\r\n");
+    h_expect(c, "ZINCRBY z 3 a", "$1\r\n4\r\n");
+    h_expect(c, "ZREMRANGEBYRANK bigzset 0 9", ":10\r\n");
+    h_expect(c, "ZUNIONSTORE zu 2 z bigzset", ":693\r\n");
+    h_expect(c, "SELECT 0", "+OK\r\n");
+    h_expect(c, "GETEX t PX 900000", "$1\r\nv\r\n");
     h_close(c);
     char *mine = dump_dataset(s.port);
     h_server_stop_ok(&s);

@@ -65,19 +65,6 @@ static char *call(h_conn *c, const char *line)
     return r;
 }
 
-static void expect(h_conn *c, const char *line, const char *want)
-{
-    char *r = call(c, line);
-    if (strcmp(r, want) != 0) {
-        char *er = h_escape(r, strlen(r), 300), *ew = h_escape(want, strlen(want), 300);
-        fprintf(stderr, "%s\n  got:  %s\n  want: %s\n", line, er, ew);
-        free(er);
-        free(ew);
-    }
-    assert_string_equal(r, want);
-    free(r);
-}
-
 static long long call_int(h_conn *c, const char *line)
 {
     char *r = call(c, line);
@@ -260,7 +247,7 @@ static char *monitor_script(int port, const step *steps)
     addr_of(b, addrs[1], 64);
     addr_of(m, addrs[2], 64);
     free(call(a, "FLUSHALL"));
-    expect(m, "MONITOR", "+OK\r\n");
+    h_expect(m, "MONITOR", "+OK\r\n");
     char *t = NULL;
     for (int i = 0; steps[i].line || steps[i].mode == 'r'; i++) {
         h_conn *c = steps[i].who == 'A' ? a : b;
@@ -420,8 +407,8 @@ static void test_monitor_and_list_unix_socket(void **state)
     (void)state;
     h_conn *m = conn(respd_srv.port), *a = conn(respd_srv.port);
     h_conn *u = unix_conn(sock_path);
-    expect(m, "MONITOR", "+OK\r\n");
-    expect(u, "SET a \"b c\"", "+OK\r\n");
+    h_expect(m, "MONITOR", "+OK\r\n");
+    h_expect(u, "SET a \"b c\"", "+OK\r\n");
     char *r = next_reply(m);
     char want[512];
     snprintf(want, sizeof(want), "[0 unix:%s] \"SET\" \"a\" \"b c\"\r\n", sock_path);
@@ -462,7 +449,7 @@ static char *pause_write(int port)
     free(call(a, "SET e v PX 300"));
     long long bid = call_int(b, "CLIENT ID");
     long long t0 = h_now_ms();
-    expect(a, "CLIENT PAUSE 1000 WRITE", "+OK\r\n");
+    h_expect(a, "CLIENT PAUSE 1000 WRITE", "+OK\r\n");
     assert_int_equal(h_send_str(b, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
                                    "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nv2\r\n"
                                    "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"),
@@ -553,9 +540,9 @@ static char *pause_all(int port)
     addr_of(b, addrs[2], 64);
     long long aid = call_int(a, "CLIENT ID"), bid = call_int(b, "CLIENT ID");
     char *t = NULL;
-    expect(m, "MONITOR", "+OK\r\n");
+    h_expect(m, "MONITOR", "+OK\r\n");
     long long t0 = h_now_ms();
-    expect(a, "CLIENT PAUSE 3000 ALL", "+OK\r\n");
+    h_expect(a, "CLIENT PAUSE 3000 ALL", "+OK\r\n");
     send_line(b, "PING");
     send_line(b, "NOSUCH");
     send_line(a, "CLIENT UNPAUSE");
@@ -579,7 +566,7 @@ static char *pause_all(int port)
         free(line);
     }
     free(r);
-    expect(m, "CLIENT UNPAUSE", "+OK\r\n");
+    h_expect(m, "CLIENT UNPAUSE", "+OK\r\n");
     r = next_reply(b);
     note_reply(&t, "B PING", r);
     free(r);
@@ -597,8 +584,8 @@ static char *pause_all(int port)
     free(n);
     /* WRITE 700 then ALL 100: ALL until the later end. */
     t0 = h_now_ms();
-    expect(m, "CLIENT PAUSE 700 WRITE", "+OK\r\n"); /* admin: no monitor line */
-    expect(a, "CLIENT PAUSE 100 ALL", "+OK\r\n");
+    h_expect(m, "CLIENT PAUSE 700 WRITE", "+OK\r\n"); /* admin: no monitor line */
+    h_expect(a, "CLIENT PAUSE 100 ALL", "+OK\r\n");
     send_line(b, "PING");
     note(&t, "B PING held past the ALL's own end: %d", h_no_data(b, 400));
     r = next_reply(b);
@@ -634,7 +621,7 @@ static char *pause_order_blocking(int port)
     free(call(a, "FLUSHALL"));
     for (int i = 0; i < 3; i++)
         c[i] = conn(port);
-    expect(a, "CLIENT PAUSE 5000 WRITE", "+OK\r\n");
+    h_expect(a, "CLIENT PAUSE 5000 WRITE", "+OK\r\n");
     static const char *const appends[] = {"APPEND s b", "APPEND s c", "APPEND s d"};
     for (int i = 0; i < 3; i++) {
         send_line(c[i], appends[i]);
@@ -644,7 +631,7 @@ static char *pause_order_blocking(int port)
     note_reply(&t, "GET s during the pause", r);
     free(r);
     long long t0 = h_now_ms();
-    expect(a, "CLIENT UNPAUSE", "+OK\r\n");
+    h_expect(a, "CLIENT UNPAUSE", "+OK\r\n");
     for (int i = 0; i < 3; i++) {
         r = next_reply(c[i]);
         note_reply(&t, appends[i], r);
@@ -658,7 +645,7 @@ static char *pause_order_blocking(int port)
     send_line(c[0], "BLPOP q 0.2");
     h_sleep_ms(30);
     t0 = h_now_ms();
-    expect(a, "CLIENT PAUSE 900 WRITE", "+OK\r\n");
+    h_expect(a, "CLIENT PAUSE 900 WRITE", "+OK\r\n");
     r = next_reply(c[0]);
     note_reply(&t, "BLPOP blocked before", r);
     free(r);
@@ -750,7 +737,7 @@ static char *kill_filters(int port)
     snprintf(laddr, sizeof(laddr), "127.0.0.1:%d", port);
     long long aid = call_int(a, "CLIENT ID"), bid = call_int(b, "CLIENT ID");
     long long eid = call_int(e, "CLIENT ID"), mid = call_int(m, "CLIENT ID");
-    expect(m, "MONITOR", "+OK\r\n");
+    h_expect(m, "MONITOR", "+OK\r\n");
 #define KILL(fmt, ...)                                                                             \
     do {                                                                                           \
         snprintf(line, sizeof(line), fmt, __VA_ARGS__);                                            \
@@ -810,17 +797,17 @@ static void test_client_kill_maxage(void **state)
     snprintf(line, sizeof(line), "CLIENT KILL MAXAGE 1 ID %lld", oid);
     char line100[128];
     snprintf(line100, sizeof(line100), "CLIENT KILL MAXAGE 100 ID %lld", oid);
-    expect(young, line100, ":0\r\n");
-    expect(young, line, ":1\r\n");
+    h_expect(young, line100, ":0\r\n");
+    h_expect(young, line, ":1\r\n");
     assert_true(h_wait_closed(old, 2000));
-    expect(young, "CLIENT KILL MAXAGE abc",
+    h_expect(young, "CLIENT KILL MAXAGE abc",
            "-ERR maxage is not an integer or out of range\r\n");
     /* MAXAGE 0 filters nothing: with SKIPME, every other client goes. */
     long long yid = call_int(young, "CLIENT ID");
     snprintf(line, sizeof(line), "CLIENT KILL MAXAGE 0 ID %lld", yid);
-    expect(other, line, ":1\r\n");
+    h_expect(other, line, ":1\r\n");
     assert_true(h_wait_closed(young, 2000));
-    expect(other, "PING", "+PONG\r\n");
+    h_expect(other, "PING", "+PONG\r\n");
     h_close(old);
     h_close(young);
     h_close(other);
@@ -837,7 +824,7 @@ static char *list_fields(int port)
     long long aid = call_int(a, "CLIENT ID"), bid = call_int(b, "CLIENT ID");
     long long mid = call_int(m, "CLIENT ID"), cid = call_int(c, "CLIENT ID");
     free(call(a, "DEL q"));
-    expect(m, "MONITOR", "+OK\r\n");
+    h_expect(m, "MONITOR", "+OK\r\n");
     send_line(b, "BLPOP q 0");
     h_sleep_ms(50);
     char line[128];
@@ -907,7 +894,7 @@ static char *list_fields(int port)
         note(&t, "after %s: cmd=%s", tries[k], cmd);
         free(r);
     }
-    expect(a, "RPUSH q x", ":1\r\n");
+    h_expect(a, "RPUSH q x", ":1\r\n");
     free(next_reply(b));
     h_close(a);
     h_close(b);
@@ -999,7 +986,7 @@ static void test_client_list_buffer_numbers(void **state)
     field_of(r, "events", v, sizeof(v));
     assert_string_equal(v, "r");
     free(r);
-    expect(a, "DEL big", ":1\r\n");
+    h_expect(a, "DEL big", ":1\r\n");
     h_close(a);
     h_close(b);
 }
@@ -1010,7 +997,7 @@ static void load_data(int port)
 {
     h_conn *c = conn(port);
     free(call(c, "FLUSHALL"));
-    expect(c, "MSET s1 hello s2 \"hello world!\" n 12345", "+OK\r\n");
+    h_expect(c, "MSET s1 hello s2 \"hello world!\" n 12345", "+OK\r\n");
     free(call(c, "RPUSH l1 a b c"));
     free(call(c, "HSET h1 f v f2 v2"));
     free(call(c, "SADD st a b"));
@@ -1041,7 +1028,7 @@ static void load_data(int port)
             free(call(c, cmd));
         }
     }
-    expect(c, "DBSIZE", ":11\r\n");
+    h_expect(c, "DBSIZE", ":11\r\n");
     h_close(c);
 }
 

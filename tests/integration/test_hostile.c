@@ -44,32 +44,6 @@ static char *call(h_conn *c, const char *line)
     return r;
 }
 
-static void expect(h_conn *c, const char *line, const char *want)
-{
-    char *r = call(c, line);
-    if (strcmp(r, want) != 0) {
-        char *er = h_escape(r, strlen(r), 300), *ew = h_escape(want, strlen(want), 300);
-        fprintf(stderr, "%s\n  got:  %s\n  want: %s\n", line, er, ew);
-        free(er);
-        free(ew);
-    }
-    assert_string_equal(r, want);
-    free(r);
-}
-
-/* The value of "field:" in an INFO section, or -1. */
-static long long info_field(h_conn *c, const char *section, const char *field)
-{
-    char *r = h_callf(c, "INFO %s", section);
-    assert_non_null(r);
-    char key[96];
-    snprintf(key, sizeof(key), "\r\n%s:", field);
-    const char *p = strstr(r, key);
-    long long v = p ? atoll(p + strlen(key)) : -1;
-    free(r);
-    return v;
-}
-
 /* A number from the CLIENT LIST line of client id (" name=" field), or -1. */
 static long long client_field(h_conn *c, long long id, const char *name)
 {
@@ -81,23 +55,6 @@ static long long client_field(h_conn *c, long long id, const char *name)
     long long v = p ? atoll(p + strlen(key)) : -1;
     free(r);
     return v;
-}
-
-/* Resident memory of a process in KB, from /proc (-1 if unreadable). */
-static long rss_kb(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char line[256];
-    long kb = -1;
-    while (fgets(line, sizeof(line), f))
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            kb = atol(line + 6);
-    fclose(f);
-    return kb;
 }
 
 /* The shared respd still answers, promptly. */
@@ -297,7 +254,7 @@ static void test_hostile_bulk_longer_than_limit(void **state)
     h_conn *c[2] = {h_connect(rs.port, 2000), have_ref ? h_connect(ref.port, 2000) : NULL};
     for (int i = 0; i < 2; i++)
         if (c[i])
-            expect(c[i], "CONFIG SET proto-max-bulk-len 1mb", "+OK\r\n");
+            h_expect(c[i], "CONFIG SET proto-max-bulk-len 1mb", "+OK\r\n");
     hostile_str("bulk of proto-max-bulk-len + 1", "*2\r\n$4\r\nECHO\r\n$1048577\r\n");
     size_t len;
     char *b = repeat('y', 1048576, "\r\n", &len);
@@ -310,7 +267,7 @@ static void test_hostile_bulk_longer_than_limit(void **state)
     free(b);
     for (int i = 0; i < 2; i++) {
         if (c[i])
-            expect(c[i], "CONFIG SET proto-max-bulk-len 512mb", "+OK\r\n");
+            h_expect(c[i], "CONFIG SET proto-max-bulk-len 512mb", "+OK\r\n");
         h_close(c[i]);
     }
 }
@@ -460,7 +417,7 @@ static void test_hostile_frames_one_byte_at_a_time(void **state)
         }
         assert_int_equal(replies, 7);
         assert_true(h_no_data(c, 50));
-        expect(c, "DEL bytewise bytewise:big", ":2\r\n");
+        h_expect(c, "DEL bytewise bytewise:big", ":2\r\n");
         h_close(c);
     }
     static const char want[] = "+OK\r\n$3\r\na\0b\r\n$3\r\nx y\r\n$3\r\na\0b\r\n+PONG\r\n+OK\r\n"
@@ -559,7 +516,7 @@ static void test_hostile_pipeline_100000_commands_in_one_write(void **state)
     enum { N = 100000 };
     h_conn *c = h_connect(rs.port, 2000);
     assert_non_null(c);
-    expect(c, "DEL pipe:ctr pipe:list", ":0\r\n");
+    h_expect(c, "DEL pipe:ctr pipe:list", ":0\r\n");
     size_t cap = (size_t)N * 64, len = 0;
     char *buf = malloc(cap);
     for (long i = 0; i < N; i++)
@@ -570,8 +527,8 @@ static void test_hostile_pipeline_100000_commands_in_one_write(void **state)
     free(buf);
     assert_int_equal(read_replies(c, N, pipeline_check), N);
     assert_true(h_no_data(c, 50));
-    expect(c, "LLEN pipe:list", ":20000\r\n");
-    expect(c, "DEL pipe:ctr pipe:list pipe:1 pipe:6", ":4\r\n");
+    h_expect(c, "LLEN pipe:list", ":20000\r\n");
+    h_expect(c, "DEL pipe:ctr pipe:list pipe:1 pipe:6", ":4\r\n");
     h_close(c);
     assert_alive("100,000 pipelined commands");
 }
@@ -643,8 +600,8 @@ static void test_hostile_command_errors_match_redis(void **state)
     assert_non_null(c[0]);
     assert_non_null(c[1]);
     for (int i = 0; i < 2; i++) {
-        expect(c[i], "SELECT 5", "+OK\r\n");
-        expect(c[i], "FLUSHDB", "+OK\r\n");
+        h_expect(c[i], "SELECT 5", "+OK\r\n");
+        h_expect(c[i], "FLUSHDB", "+OK\r\n");
     }
     int bad = 0;
     for (int k = 0; lines[k]; k++) {
@@ -701,14 +658,14 @@ static void test_hostile_disconnect_mid_frame_and_mid_pipeline(void **state)
     (void)state;
     h_conn *c = h_connect(rs.port, 2000);
     assert_non_null(c);
-    expect(c, "DEL vanish:n vanish:big", ":0\r\n");
+    h_expect(c, "DEL vanish:n vanish:big", ":0\r\n");
     /* Only the watcher and c are connected (earlier tests' closes may still
      * be on their way). */
     const long long before = 2;
     long long deadline = h_now_ms() + H_REPLY_TIMEOUT_MS;
-    while (info_field(c, "clients", "connected_clients") != before && h_now_ms() < deadline)
+    while (h_info_field(c, "clients", "connected_clients") != before && h_now_ms() < deadline)
         h_sleep_ms(10);
-    assert_int_equal(info_field(c, "clients", "connected_clients"), before);
+    assert_int_equal(h_info_field(c, "clients", "connected_clients"), before);
     static const char *const partial[] = {
         "*3\r\n$3\r\nSE",
         "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100000\r\nabc",
@@ -750,7 +707,7 @@ static void test_hostile_disconnect_mid_frame_and_mid_pipeline(void **state)
     while (h_now_ms() < deadline) {
         free(v);
         v = call(c, "GET vanish:n");
-        clients = info_field(c, "clients", "connected_clients");
+        clients = h_info_field(c, "clients", "connected_clients");
         if (strcmp(v, "$4\r\n1000\r\n") == 0 && clients == before)
             break;
         h_sleep_ms(20);
@@ -758,7 +715,7 @@ static void test_hostile_disconnect_mid_frame_and_mid_pipeline(void **state)
     assert_string_equal(v, "$4\r\n1000\r\n");
     free(v);
     assert_int_equal(clients, before);
-    expect(c, "DEL vanish:n vanish:big", ":2\r\n");
+    h_expect(c, "DEL vanish:n vanish:big", ":2\r\n");
     h_close(c);
     assert_alive("vanishing clients");
 }
@@ -841,11 +798,11 @@ static void test_hostile_maxclients_past_the_open_file_limit(void **state)
     free(r);
     /* "try with N": N more clients than the default fit, and N does work. */
     assert_true(n >= 10000);
-    expect(c, "CONFIG GET maxclients", "*2\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n");
+    h_expect(c, "CONFIG GET maxclients", "*2\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n");
     r = h_callf(c, "CONFIG SET maxclients %ld", n);
     assert_string_equal(r, "+OK\r\n");
     free(r);
-    expect(c, "CONFIG SET maxclients 10000", "+OK\r\n");
+    h_expect(c, "CONFIG SET maxclients 10000", "+OK\r\n");
     h_close(c);
 }
 
@@ -858,7 +815,7 @@ static void test_hostile_output_limit_edge_matches_redis(void **state)
     (void)state;
     h_conn *admin = h_connect(rs.port, 2000);
     h_conn *radmin = have_ref ? h_connect(ref.port, 2000) : NULL;
-    long long before = info_field(admin, "stats", "client_output_buffer_limit_disconnections");
+    long long before = h_info_field(admin, "stats", "client_output_buffer_limit_disconnections");
     size_t n = 120 * 1024;
     char *val = malloc(n);
     memset(val, 'o', n);
@@ -878,7 +835,7 @@ static void test_hostile_output_limit_edge_matches_redis(void **state)
         free(r);
         argv[1] = "obl:110";
         lens[2] = 110 * 1024;
-        expect(a, "CONFIG SET client-output-buffer-limit 'normal 100kb 0 0'", "+OK\r\n");
+        h_expect(a, "CONFIG SET client-output-buffer-limit 'normal 100kb 0 0'", "+OK\r\n");
     }
     free(val);
     hostile_str("reply of 110 KB under a 100 KB hard limit", "GET obl:110\r\n");
@@ -887,18 +844,18 @@ static void test_hostile_output_limit_edge_matches_redis(void **state)
     for (int i = 0; i < 2; i++) {
         h_conn *a = i ? radmin : admin;
         if (a)
-            expect(a, "CONFIG SET client-output-buffer-limit 'normal 1 1 0'", "+OK\r\n");
+            h_expect(a, "CONFIG SET client-output-buffer-limit 'normal 1 1 0'", "+OK\r\n");
     }
     hostile_str("small replies under a 1-byte limit", "PING\r\nECHO hello\r\nGET nokey\r\n");
     for (int i = 0; i < 2; i++) {
         h_conn *a = i ? radmin : admin;
         if (!a)
             continue;
-        expect(a, "CONFIG SET client-output-buffer-limit 'normal 0 0 0'", "+OK\r\n");
-        expect(a, "DEL obl:110 obl:120", ":2\r\n");
+        h_expect(a, "CONFIG SET client-output-buffer-limit 'normal 0 0 0'", "+OK\r\n");
+        h_expect(a, "DEL obl:110 obl:120", ":2\r\n");
     }
     /* Exactly one respd client went past the limit. */
-    assert_int_equal(info_field(admin, "stats", "client_output_buffer_limit_disconnections"),
+    assert_int_equal(h_info_field(admin, "stats", "client_output_buffer_limit_disconnections"),
                      before + 1);
     h_close(admin);
     h_close(radmin);
@@ -911,10 +868,10 @@ static void test_hostile_query_buffer_limit(void **state)
     (void)state;
     h_conn *admin = h_connect(rs.port, 2000);
     h_conn *radmin = have_ref ? h_connect(ref.port, 2000) : NULL;
-    long long before = info_field(admin, "stats", "client_query_buffer_limit_disconnections");
-    expect(admin, "CONFIG SET client-query-buffer-limit 1mb", "+OK\r\n");
+    long long before = h_info_field(admin, "stats", "client_query_buffer_limit_disconnections");
+    h_expect(admin, "CONFIG SET client-query-buffer-limit 1mb", "+OK\r\n");
     if (radmin)
-        expect(radmin, "CONFIG SET client-query-buffer-limit 1mb", "+OK\r\n");
+        h_expect(radmin, "CONFIG SET client-query-buffer-limit 1mb", "+OK\r\n");
     static const char head[] = "*2\r\n$4\r\nECHO\r\n$3000000\r\n";
     size_t len = sizeof(head) - 1 + 2000000;
     char *req = malloc(len);
@@ -922,10 +879,10 @@ static void test_hostile_query_buffer_limit(void **state)
     memset(req + sizeof(head) - 1, 'q', 2000000);
     hostile_case("2 MB of a bulk under a 1 MB query buffer limit", req, len);
     free(req);
-    expect(admin, "CONFIG SET client-query-buffer-limit 1gb", "+OK\r\n");
+    h_expect(admin, "CONFIG SET client-query-buffer-limit 1gb", "+OK\r\n");
     if (radmin)
-        expect(radmin, "CONFIG SET client-query-buffer-limit 1gb", "+OK\r\n");
-    assert_int_equal(info_field(admin, "stats", "client_query_buffer_limit_disconnections"),
+        h_expect(radmin, "CONFIG SET client-query-buffer-limit 1gb", "+OK\r\n");
+    assert_int_equal(h_info_field(admin, "stats", "client_query_buffer_limit_disconnections"),
                      before + 1);
     char *log = h_server_log(&rs);
     assert_non_null(strstr(log, "Closing client that reached max query buffer length"));
@@ -944,19 +901,19 @@ static void test_hostile_idle_timeout(void **state)
     h_conn *blocked = h_connect(rs.port, 2000);
     assert_int_equal(h_send_str(blocked, "*3\r\n$5\r\nBLPOP\r\n$12\r\ntimeout:list\r\n$1\r\n0\r\n"),
                      0);
-    expect(idle, "PING", "+PONG\r\n");
+    h_expect(idle, "PING", "+PONG\r\n");
     long long t0 = h_now_ms();
     /* The idle client is half a second ahead of admin, which must outlive
      * it to turn the timeout off again. */
     h_sleep_ms(500);
-    expect(admin, "CONFIG SET timeout 1", "+OK\r\n");
+    h_expect(admin, "CONFIG SET timeout 1", "+OK\r\n");
     int closed = h_wait_closed(idle, 5000 * h_slowdown());
     long long idle_for = h_now_ms() - t0;
-    expect(admin, "CONFIG SET timeout 0", "+OK\r\n");
+    h_expect(admin, "CONFIG SET timeout 0", "+OK\r\n");
     assert_true(closed);
     assert_true(idle_for >= 1000);
     assert_true(h_no_data(blocked, 50)); /* still blocked, still open */
-    expect(admin, "RPUSH timeout:list x", ":1\r\n");
+    h_expect(admin, "RPUSH timeout:list x", ":1\r\n");
     char *r = NULL;
     assert_int_equal(h_read_reply(blocked, H_REPLY_TIMEOUT_MS, &r, NULL), 0);
     assert_string_equal(r, "*2\r\n$12\r\ntimeout:list\r\n$1\r\nx\r\n");
@@ -987,8 +944,8 @@ static void test_hostile_big_argument_buffer_is_exact_and_released(void **state)
     long long id;
     assert_int_equal(h_reply_int(r, &id), 0);
     free(r);
-    long long used0 = info_field(b, "memory", "used_memory");
-    long rss0 = rss_kb(rs.pid);
+    long long used0 = h_info_field(b, "memory", "used_memory");
+    long rss0 = h_rss_kb(rs.pid);
     /* EXISTS <100 MB key> x: the big argument, then the next one cut short. */
     char head[64];
     int hl = snprintf(head, sizeof(head), "*3\r\n$6\r\nEXISTS\r\n$%zu\r\n", big);
@@ -1014,7 +971,7 @@ static void test_hostile_big_argument_buffer_is_exact_and_released(void **state)
     /* Its capacity: the request's bytes plus a few reads' room (doubling
      * would have made it 128 or 200 MB). */
     assert_true(qbuf + qfree <= (long long)sent + 64 * 1024);
-    long long used_mid = info_field(b, "memory", "used_memory");
+    long long used_mid = h_info_field(b, "memory", "used_memory");
     assert_true(used_mid - used0 >= (long long)big);
     assert_true(used_mid - used0 < (long long)big + 4 * 1024 * 1024);
     /* Complete it, and start the next request: the buffer shrinks to it. */
@@ -1032,8 +989,8 @@ static void test_hostile_big_argument_buffer_is_exact_and_released(void **state)
     assert_string_equal(r, "+PONG\r\n");
     free(r);
     assert_int_equal(client_field(b, id, "qbuf-free"), 0); /* no buffer of its own left */
-    long long used1 = info_field(b, "memory", "used_memory");
-    long rss1 = rss_kb(rs.pid);
+    long long used1 = h_info_field(b, "memory", "used_memory");
+    long rss1 = h_rss_kb(rs.pid);
     assert_true(used1 - used0 < 1024 * 1024);
     if (h_rss_meaningful())
         assert_true(rss1 - rss0 < 20 * 1024);
@@ -1111,12 +1068,12 @@ static void test_hostile_random_sample_count_is_bounded(void **state)
     (void)state;
     h_conn *c = h_connect(rs.port, 2000);
     assert_non_null(c);
-    expect(c, "SELECT 5", "+OK\r\n");
-    expect(c, "DEL rs rh rz", ":0\r\n");
-    expect(c, "SADD rs a b c", ":3\r\n");
-    expect(c, "HSET rh f v g w", ":2\r\n");
-    expect(c, "ZADD rz 1 a 2 b", ":2\r\n");
-    long long used0 = info_field(c, "memory", "used_memory");
+    h_expect(c, "SELECT 5", "+OK\r\n");
+    h_expect(c, "DEL rs rh rz", ":0\r\n");
+    h_expect(c, "SADD rs a b c", ":3\r\n");
+    h_expect(c, "HSET rh f v g w", ":2\r\n");
+    h_expect(c, "ZADD rz 1 a 2 b", ":2\r\n");
+    long long used0 = h_info_field(c, "memory", "used_memory");
     static const char *const huge[] = {
         "SRANDMEMBER rs -9223372036854775807",
         "HRANDFIELD rh -9223372036854775807",
@@ -1129,8 +1086,8 @@ static void test_hostile_random_sample_count_is_bounded(void **state)
     const char *err = "-ERR value is out of range, the reply would be larger than "
                       "proto-max-bulk-len\r\n";
     for (int i = 0; huge[i]; i++) {
-        expect(c, huge[i], err);
-        expect(watch, "PING", "+PONG\r\n");
+        h_expect(c, huge[i], err);
+        h_expect(watch, "PING", "+PONG\r\n");
     }
     /* The bound follows the size of the elements: 2,000 picks of a 1 MB
      * member pass a 512 MB limit, 100 do not. */
@@ -1147,7 +1104,7 @@ static void test_hostile_random_sample_count_is_bounded(void **state)
     assert_int_equal(h_read_reply(c, H_REPLY_TIMEOUT_MS, &r, NULL), 0);
     assert_string_equal(r, ":1\r\n");
     free(r);
-    expect(c, "SRANDMEMBER rbig -2000", err);
+    h_expect(c, "SRANDMEMBER rbig -2000", err);
     r = call(c, "SRANDMEMBER rbig -100");
     assert_true(strncmp(r, "*100\r\n$1048576\r\n", 16) == 0);
     assert_int_equal(strlen(r), 6 + 100 * (1048576 + 12));
@@ -1157,9 +1114,9 @@ static void test_hostile_random_sample_count_is_bounded(void **state)
     assert_true(strncmp(r, "*1000000\r\n$1\r\n", 14) == 0);
     assert_int_equal(strlen(r), 10 + 1000000 * 7);
     free(r);
-    expect(c, "DEL rs rh rz rbig", ":4\r\n");
+    h_expect(c, "DEL rs rh rz rbig", ":4\r\n");
     /* Nothing kept: used memory back near where it was. */
-    assert_true(info_field(c, "memory", "used_memory") < used0 + 4 * 1024 * 1024);
+    assert_true(h_info_field(c, "memory", "used_memory") < used0 + 4 * 1024 * 1024);
     h_close(c);
 }
 
@@ -1200,7 +1157,7 @@ static void test_hostile_10000_connections_ping_latency(void **state)
     }
     h_conn *probe = h_connect(s.port, 2000);
     assert_non_null(probe);
-    assert_int_equal(info_field(probe, "clients", "connected_clients"), N + 1);
+    assert_int_equal(h_info_field(probe, "clients", "connected_clients"), N + 1);
     /* After the connection storm has settled in the kernel, 50 of them busy
      * while the probe measures PING round trips. */
     h_sleep_ms(500);
@@ -1211,7 +1168,7 @@ static void test_hostile_10000_connections_ping_latency(void **state)
     long long *lat = calloc(PINGS, sizeof(long long));
     for (int i = 0; i < PINGS; i++) {
         long long t0 = h_now_ms();
-        expect(probe, "PING", "+PONG\r\n");
+        h_expect(probe, "PING", "+PONG\r\n");
         lat[i] = h_now_ms() - t0;
         h_sleep_ms(4);
     }
@@ -1242,11 +1199,11 @@ static void write_canaries(h_conn *c)
     char *r = h_callv(c, 3, argv, lens);
     assert_string_equal(r, "+OK\r\n");
     free(r);
-    expect(c, "RPUSH canary:list a b c", ":3\r\n");
-    expect(c, "HSET canary:hash f1 v1 f2 v2", ":2\r\n");
-    expect(c, "SADD canary:set x y z", ":3\r\n");
-    expect(c, "ZADD canary:zset 1 a 2 b", ":2\r\n");
-    expect(c, "SET canary:ttl v EX 100000", "+OK\r\n");
+    h_expect(c, "RPUSH canary:list a b c", ":3\r\n");
+    h_expect(c, "HSET canary:hash f1 v1 f2 v2", ":2\r\n");
+    h_expect(c, "SADD canary:set x y z", ":3\r\n");
+    h_expect(c, "ZADD canary:zset 1 a 2 b", ":2\r\n");
+    h_expect(c, "SET canary:ttl v EX 100000", "+OK\r\n");
 }
 
 /* Last in the group: every canary written before the battery is intact. */
@@ -1260,17 +1217,17 @@ static void test_hostile_canaries_intact(void **state)
     assert_int_equal(h_reply_len(r, sizeof(want) - 1), (long)sizeof(want) - 1);
     assert_memory_equal(r, want, sizeof(want) - 1);
     free(r);
-    expect(c, "LRANGE canary:list 0 -1", "*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n");
-    expect(c, "HGETALL canary:hash", "*4\r\n$2\r\nf1\r\n$2\r\nv1\r\n$2\r\nf2\r\n$2\r\nv2\r\n");
-    expect(c, "SMISMEMBER canary:set x y z w", "*4\r\n:1\r\n:1\r\n:1\r\n:0\r\n");
-    expect(c, "ZRANGE canary:zset 0 -1 WITHSCORES",
+    h_expect(c, "LRANGE canary:list 0 -1", "*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n");
+    h_expect(c, "HGETALL canary:hash", "*4\r\n$2\r\nf1\r\n$2\r\nv1\r\n$2\r\nf2\r\n$2\r\nv2\r\n");
+    h_expect(c, "SMISMEMBER canary:set x y z w", "*4\r\n:1\r\n:1\r\n:1\r\n:0\r\n");
+    h_expect(c, "ZRANGE canary:zset 0 -1 WITHSCORES",
            "*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n");
     r = call(c, "TTL canary:ttl");
     long long ttl;
     assert_int_equal(h_reply_int(r, &ttl), 0);
     assert_true(ttl > 99000 && ttl <= 100000);
     free(r);
-    expect(c, "DBSIZE", ":6\r\n");
+    h_expect(c, "DBSIZE", ":6\r\n");
     h_close(c);
 }
 

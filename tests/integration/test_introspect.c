@@ -25,9 +25,6 @@
 #include <string.h>
 #include <time.h>
 
-static h_server respd_srv, redis_srv;
-static int have_redis;
-
 /* ---- a small RESP reader ------------------------------------------------------ */
 
 typedef struct node {
@@ -952,28 +949,6 @@ static void test_introspect_info_new_fields_hold_true_values(void **state)
     h_close(c);
 }
 
-/* ---- fixture ---------------------------------------------------------------------- */
-
-static int group_setup(void **state)
-{
-    (void)state;
-    if (h_respd_start(&respd_srv, NULL, NULL) < 0)
-        return -1;
-    have_redis = h_redis_start(&redis_srv) == 0;
-    if (!have_redis)
-        fprintf(stderr, "redis-server not available: differential tests are skipped\n");
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    int st = h_server_stop(&respd_srv);
-    if (have_redis)
-        h_server_stop(&redis_srv);
-    return st == 0 ? 0 : -1;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -986,5 +961,5 @@ int main(void)
         cmocka_unit_test(test_introspect_info_fields_match_redis),
         cmocka_unit_test(test_introspect_info_new_fields_hold_true_values),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, hdiff_group_setup, hdiff_group_teardown);
 }

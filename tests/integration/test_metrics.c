@@ -616,19 +616,6 @@ static void ok(h_conn *c, const char *line, const char *want)
     free(r);
 }
 
-/* The number after "field:" in INFO section, or -1. */
-static long long info_field(h_conn *c, const char *section, const char *field)
-{
-    char *r = h_callf(c, "INFO %s", section);
-    assert_non_null(r);
-    char key[128];
-    snprintf(key, sizeof(key), "\r\n%s:", field);
-    const char *p = strstr(r, key);
-    long long v = p ? atoll(p + strlen(key)) : -1;
-    free(r);
-    return v;
-}
-
 /* calls= of cmdstat_<cmd>, or 0. */
 static long long cmdstat_calls(h_conn *c, const char *cmd)
 {
@@ -708,7 +695,7 @@ static void test_metrics_scrape_follows_the_exposition_format(void **state)
                      cmdstat_calls(c, "set"));
     assert_true(value_of(&e, "respd_errors_total{prefix=\"WRONGTYPE\"}") >= 1);
     assert_true(value_of(&e, "respd_connected_clients") >= 1);
-    long long hits = info_field(c, "stats", "keyspace_hits");
+    long long hits = h_info_field(c, "stats", "keyspace_hits");
     assert_int_equal((long long)value_of(&e, "respd_keyspace_hits_total"), hits);
     /* The latency histogram of GET counts every call. */
     assert_int_equal((long long)value_of(&e, "respd_command_duration_seconds_count{cmd=\"get\"}"),

@@ -302,21 +302,6 @@ static h_conn *connect_unix(const char *path)
     return finish_connect(fd, (struct sockaddr *)&sa, sizeof(sa));
 }
 
-static void expect(h_conn *c, const char *line, const char *want)
-{
-    char *r = h_call(c, line);
-    if (!r)
-        fail_msg("no reply to %s", line);
-    if (strcmp(r, want) != 0) {
-        char *er = h_escape(r, strlen(r), 400), *ew = h_escape(want, strlen(want), 400);
-        fprintf(stderr, "%s\n  got:  %s\n  want: %s\n", line, er, ew);
-        free(er);
-        free(ew);
-    }
-    assert_string_equal(r, want);
-    free(r);
-}
-
 /* Sends the same line to both and asserts the replies are the same bytes. */
 static void same(h_conn *ours, h_conn *redis, const char *line)
 {
@@ -736,25 +721,25 @@ static void test_ops_socket_activation_serves_passed_sockets(void **state)
 
     h_conn *c = h_connect(port, 2000);
     assert_non_null(c);
-    expect(c, "PING", "+PONG\r\n");
-    expect(c, "SET k over-tcp", "+OK\r\n");
+    h_expect(c, "PING", "+PONG\r\n");
+    h_expect(c, "SET k over-tcp", "+OK\r\n");
     h_conn *u = connect_unix(act);
     assert_non_null(u);
-    expect(u, "GET k", "$8\r\nover-tcp\r\n");
+    h_expect(u, "GET k", "$8\r\nover-tcp\r\n");
     /* Nothing of its own: not the configured port, not the unix socket. */
     assert_null(h_connect(own_port, 500));
     assert_int_equal(access(own_sock, F_OK), -1);
     /* The listeners are systemd's to change. */
-    expect(c, "CONFIG SET port 0",
+    h_expect(c, "CONFIG SET port 0",
            "-ERR CONFIG SET failed (possibly related to argument 'port') - the listening "
            "sockets were passed by systemd (socket activation) and cannot be changed\r\n");
-    expect(c, "CONFIG SET bind 0.0.0.0",
+    h_expect(c, "CONFIG SET bind 0.0.0.0",
            "-ERR CONFIG SET failed (possibly related to argument 'bind') - the listening "
            "sockets were passed by systemd (socket activation) and cannot be changed\r\n");
     char *v = config_value(c, "bind");
     assert_string_equal(v, "127.0.0.1"); /* rolled back */
     free(v);
-    expect(u, "PING", "+PONG\r\n");
+    h_expect(u, "PING", "+PONG\r\n");
     h_close(c);
     h_close(u);
     assert_int_equal(stop(pid), 0);
@@ -779,7 +764,7 @@ static void test_ops_socket_activation_for_another_pid_is_ignored(void **state)
     assert_null(strstr(text, "passed by systemd"));
     free(text);
     h_conn *c = h_connect(own, 2000);
-    expect(c, "PING", "+PONG\r\n");
+    h_expect(c, "PING", "+PONG\r\n");
     h_close(c);
     /* The kernel queues a connection on the passed socket, nobody serves it. */
     c = h_connect(port, 2000);
@@ -839,7 +824,7 @@ static void test_ops_systemd_socket_activate_starts_respd_on_first_connection(vo
     free(text);
     h_conn *c = h_connect(port, 2000);
     assert_non_null(c);
-    expect(c, "PING", "+PONG\r\n");
+    h_expect(c, "PING", "+PONG\r\n");
     text = read_file(log);
     assert_non_null(strstr(text, "Using 1 listening socket passed by systemd"));
     free(text);
@@ -876,7 +861,7 @@ static void test_ops_daemonize_writes_pidfile_and_sigterm_removes_it(void **stat
     assert_true(port > 0);
     h_conn *c = h_connect(port, 2000);
     assert_non_null(c);
-    expect(c, "PING", "+PONG\r\n");
+    h_expect(c, "PING", "+PONG\r\n");
     char *info = h_call(c, "INFO server");
     char want[64];
     snprintf(want, sizeof(want), "\r\nprocess_id:%d\r\n", (int)daemon);
@@ -934,8 +919,8 @@ static void test_ops_sigterm_flushes_aof_and_removes_pidfile(void **state)
                            dir, NULL};
     port = start_respd(&pid, "second", args2, NULL);
     c = h_connect(port, 2000);
-    expect(c, "DBSIZE", ":2000\r\n");
-    expect(c, "GET key:1999", "$8\r\nval:1999\r\n");
+    h_expect(c, "DBSIZE", ":2000\r\n");
+    h_expect(c, "GET key:1999", "$8\r\nval:1999\r\n");
     h_close(c);
     assert_int_equal(stop(pid), 0);
 }
@@ -979,7 +964,7 @@ static void test_ops_sigterm_fsyncs_the_aof(void **state)
     pid_t pid = (pid_t)atoi(p + 5);
     free(text);
     h_conn *c = h_connect(port, 2000);
-    expect(c, "SET k v", "+OK\r\n");
+    h_expect(c, "SET k v", "+OK\r\n");
     h_close(c);
     assert_int_equal(kill(pid, SIGTERM), 0);
     assert_int_equal(wait_exit(tracer, 10000), 0); /* strace exits as its tracee did */
@@ -1010,7 +995,7 @@ static void test_ops_sighup_reopens_the_log_file(void **state)
     h_conn *c = h_connect(port, 2000);
     /* logrotate: move the file away; respd keeps writing to it until told. */
     assert_int_equal(rename(logfile, rotated), 0);
-    expect(c, "DEBUG LOG before-hup-marker", "+OK\r\n");
+    h_expect(c, "DEBUG LOG before-hup-marker", "+OK\r\n");
     char *text = wait_text(rotated, "before-hup-marker", 2000);
     assert_non_null(text);
     free(text);
@@ -1019,7 +1004,7 @@ static void test_ops_sighup_reopens_the_log_file(void **state)
     text = wait_text(logfile, "Log file reopened", 3000);
     assert_non_null(text);
     free(text);
-    expect(c, "DEBUG LOG after-hup-marker", "+OK\r\n");
+    h_expect(c, "DEBUG LOG after-hup-marker", "+OK\r\n");
     text = wait_text(logfile, "after-hup-marker", 2000);
     assert_non_null(text);
     assert_null(strstr(text, "before-hup-marker"));
@@ -1028,7 +1013,7 @@ static void test_ops_sighup_reopens_the_log_file(void **state)
     assert_null(strstr(text, "after-hup-marker"));
     assert_null(strstr(text, "Log file reopened"));
     free(text);
-    expect(c, "PING", "+PONG\r\n"); /* SIGHUP does not stop the server */
+    h_expect(c, "PING", "+PONG\r\n"); /* SIGHUP does not stop the server */
     h_close(c);
     assert_int_equal(stop(pid), 0);
     text = read_file(logfile);
@@ -1061,8 +1046,8 @@ static void test_ops_default_bind_is_loopback_only(void **state)
     assert_true(port > 0);
     h_conn *c = connect_v4(NULL, "127.0.0.1", port);
     assert_non_null(c);
-    expect(c, "CONFIG GET bind", "*2\r\n$4\r\nbind\r\n$14\r\n127.0.0.1 -::1\r\n");
-    expect(c, "CONFIG GET protected-mode", "*2\r\n$14\r\nprotected-mode\r\n$3\r\nyes\r\n");
+    h_expect(c, "CONFIG GET bind", "*2\r\n$4\r\nbind\r\n$14\r\n127.0.0.1 -::1\r\n");
+    h_expect(c, "CONFIG GET protected-mode", "*2\r\n$14\r\nprotected-mode\r\n$3\r\nyes\r\n");
     h_close(c);
     /* 127.0.0.2 is a local address, but not one respd listens on. */
     assert_null(connect_v4(NULL, "127.0.0.2", port));
@@ -1079,7 +1064,7 @@ static void test_ops_default_bind_is_loopback_only(void **state)
                                       .sin6_addr = IN6ADDR_LOOPBACK_INIT};
             h_conn *c6 = finish_connect(fd6, (struct sockaddr *)&sa, sizeof(sa));
             assert_non_null(c6);
-            expect(c6, "PING", "+PONG\r\n");
+            h_expect(c6, "PING", "+PONG\r\n");
             h_close(c6);
         }
     }
@@ -1184,7 +1169,7 @@ static void test_ops_auth_and_noauth_match_redis(void **state)
     char *r = h_call(a, "HELLO 3 AUTH default s3cret");
     assert_true(r && !strncmp(r, "%7\r\n$6\r\nserver\r\n", 16));
     free(r);
-    expect(a, "GET k", "$1\r\nv\r\n");
+    h_expect(a, "GET k", "$1\r\nv\r\n");
     h_close(a);
     /* Before authentication a client may not send large requests; the
      * error closes the connection. */
@@ -1344,13 +1329,13 @@ static void test_ops_aof_uses_original_names_under_renames(void **state)
     int port = start_respd(&pid, "first", args, NULL);
     assert_true(port > 0);
     h_conn *c = h_connect(port, 2000);
-    expect(c, "myset k v", "+OK\r\n");
-    expect(c, "myset t v EX 1000", "+OK\r\n");
-    expect(c, "ttl-it k 2000", ":1\r\n");
-    expect(c, "myset gone v PX 1", "+OK\r\n");
+    h_expect(c, "myset k v", "+OK\r\n");
+    h_expect(c, "myset t v EX 1000", "+OK\r\n");
+    h_expect(c, "ttl-it k 2000", ":1\r\n");
+    h_expect(c, "myset gone v PX 1", "+OK\r\n");
     h_sleep_ms(20);
-    expect(c, "GET gone", "$-1\r\n"); /* expired: written to the AOF as DEL */
-    expect(c, "DEL k", "-ERR unknown command 'DEL', with args beginning with: 'k' \r\n");
+    h_expect(c, "GET gone", "$-1\r\n"); /* expired: written to the AOF as DEL */
+    h_expect(c, "DEL k", "-ERR unknown command 'DEL', with args beginning with: 'k' \r\n");
     h_close(c);
     assert_int_equal(stop(pid), 0);
     char aof[256];
@@ -1368,8 +1353,8 @@ static void test_ops_aof_uses_original_names_under_renames(void **state)
         port = start_respd(&pid, renamed ? "again" : "plain", renamed ? args : plain, NULL);
         assert_true(port > 0);
         c = h_connect(port, 2000);
-        expect(c, "DBSIZE", ":2\r\n");
-        expect(c, "GET k", "$1\r\nv\r\n");
+        h_expect(c, "DBSIZE", ":2\r\n");
+        h_expect(c, "GET k", "$1\r\nv\r\n");
         char *r = h_call(c, "TTL k");
         long long ttl = 0;
         assert_int_equal(h_reply_int(r, &ttl), 0);
@@ -1444,7 +1429,7 @@ static void test_ops_config_rewrite_round_trip(void **state)
     snprintf(want, sizeof(want), "\r\nconfig_file:%s\r\n", real);
     assert_non_null(strstr(info, want));
     free(info);
-    expect(c, "CONFIG SET maxclients 200 timeout 7 hz 15 loglevel verbose appendfsync always "
+    h_expect(c, "CONFIG SET maxclients 200 timeout 7 hz 15 loglevel verbose appendfsync always "
               "requirepass \"p\\\"w d\"",
            "+OK\r\n");
     /* Lines added since start-up that are no settings, or do not parse. */
@@ -1454,7 +1439,7 @@ static void test_ops_config_rewrite_round_trip(void **state)
     write_text(conf, edited);
     free(edited);
     free(before);
-    expect(c, "CONFIG REWRITE", "+OK\r\n");
+    h_expect(c, "CONFIG REWRITE", "+OK\r\n");
     char *after = read_file(conf);
     assert_non_null(after);
     /* As Redis: kept as comments, so that the file loads. */
@@ -1500,7 +1485,7 @@ static void test_ops_config_rewrite_round_trip(void **state)
     assert_null(strstr(ls, ".tmp-"));
     free(ls);
     /* A second rewrite with nothing changed leaves the file as it is. */
-    expect(c, "CONFIG REWRITE", "+OK\r\n");
+    h_expect(c, "CONFIG REWRITE", "+OK\r\n");
     char *again = read_file(conf);
     assert_string_equal(again, after);
     free(again);
@@ -1514,8 +1499,8 @@ static void test_ops_config_rewrite_round_trip(void **state)
     port = start_respd(&pid, "second", args, dir);
     assert_true(port > 0);
     c = h_connect(port, 2000);
-    expect(c, "PING", "-NOAUTH Authentication required.\r\n");
-    expect(c, "AUTH \"p\\\"w d\"", "+OK\r\n");
+    h_expect(c, "PING", "-NOAUTH Authentication required.\r\n");
+    h_expect(c, "AUTH \"p\\\"w d\"", "+OK\r\n");
     static const char *const values[][2] = {
         {"maxclients", "200"}, {"timeout", "7"}, {"hz", "15"}, {"loglevel", "verbose"},
         {"appendfsync", "always"}, {"list-max-listpack-size", "5"}, {"tcp-keepalive", "60"},
@@ -1526,7 +1511,7 @@ static void test_ops_config_rewrite_round_trip(void **state)
         assert_string_equal(v, values[i][1] ? values[i][1] : realdata);
         free(v);
     }
-    expect(c, "FLUSHALL", "-ERR unknown command 'FLUSHALL', with args beginning with: \r\n");
+    h_expect(c, "FLUSHALL", "-ERR unknown command 'FLUSHALL', with args beginning with: \r\n");
     h_close(c);
     assert_int_equal(stop(pid), 0);
 }
@@ -1547,10 +1532,10 @@ static void test_ops_config_rewrite_reports_errors(void **state)
     /* The directory is gone: no temp file can be made beside the file. */
     assert_int_equal(unlink(conf), 0);
     assert_int_equal(rmdir(sub), 0);
-    expect(c, "CONFIG REWRITE", "-ERR Rewriting config file: No such file or directory\r\n");
+    h_expect(c, "CONFIG REWRITE", "-ERR Rewriting config file: No such file or directory\r\n");
     /* A missing file in an existing directory is created. */
     assert_int_equal(mkdir(sub, 0700), 0);
-    expect(c, "CONFIG REWRITE", "+OK\r\n");
+    h_expect(c, "CONFIG REWRITE", "+OK\r\n");
     char *text = read_file(conf);
     assert_non_null(text);
     /* As Redis: no blank line first in an empty file. */
@@ -1579,7 +1564,7 @@ static void test_ops_unixsocketperm_is_octal(void **state)
     /* A unix socket client is local: protected mode lets it in. */
     h_conn *u = connect_unix(sock);
     assert_non_null(u);
-    expect(u, "PING", "+PONG\r\n");
+    h_expect(u, "PING", "+PONG\r\n");
     char *v = config_value(u, "unixsocketperm");
     assert_string_equal(v, "710");
     free(v);

@@ -36,22 +36,6 @@ static h_conn *conn_db(int db)
     return c;
 }
 
-/* Sends line and asserts the reply is exactly want. */
-static void expect(h_conn *c, const char *line, const char *want)
-{
-    char *r = h_call(c, line);
-    if (!r)
-        fail_msg("no reply to %s", line);
-    if (strcmp(r, want) != 0) {
-        char *er = h_escape(r, strlen(r), 300), *ew = h_escape(want, strlen(want), 300);
-        fprintf(stderr, "%s\n  got:  %s\n  want: %s\n", line, er, ew);
-        free(er);
-        free(ew);
-    }
-    assert_string_equal(r, want);
-    free(r);
-}
-
 /* Sends raw bytes and asserts the next reply is exactly want. */
 static void expect_raw(h_conn *c, const char *bytes, const char *want)
 {
@@ -68,21 +52,6 @@ static long long call_int(h_conn *c, const char *line)
     long long v = 0;
     if (h_reply_int(r, &v) < 0)
         fail_msg("%s: not an integer reply: %s", line, r ? r : "(none)");
-    free(r);
-    return v;
-}
-
-/* The value of "field:" in an INFO reply, or -1. */
-static long long info_field(h_conn *c, const char *section, const char *field)
-{
-    char *r = h_callf(c, "INFO %s", section);
-    assert_non_null(r);
-    long long v = -1;
-    char key[64];
-    snprintf(key, sizeof(key), "\r\n%s:", field);
-    const char *p = strstr(r, key);
-    if (p)
-        v = atoll(p + strlen(key));
     free(r);
     return v;
 }
@@ -144,7 +113,7 @@ static void test_server_thousand_connections_all_get_pong(void **state)
     }
     h_conn *probe = h_connect(srv.port, 2000);
     assert_non_null(probe);
-    assert_true(info_field(probe, "clients", "connected_clients") >= N + 1);
+    assert_true(h_info_field(probe, "clients", "connected_clients") >= N + 1);
     h_close(probe);
     for (int i = 0; i < N; i++)
         h_close(cs[i]);
@@ -221,17 +190,17 @@ static void test_server_lazy_expiry_on_access(void **state)
 {
     (void)state;
     h_conn *c = conn_db(4);
-    expect(c, "DEBUG SET-ACTIVE-EXPIRE 0", "+OK\r\n");
-    long long before = info_field(c, "stats", "expired_keys");
-    expect(c, "SET k v PX 50", "+OK\r\n");
+    h_expect(c, "DEBUG SET-ACTIVE-EXPIRE 0", "+OK\r\n");
+    long long before = h_info_field(c, "stats", "expired_keys");
+    h_expect(c, "SET k v PX 50", "+OK\r\n");
     h_sleep_ms(150);
     /* With active expiry off nothing has removed it yet ... */
-    long long untouched = info_field(c, "stats", "expired_keys");
+    long long untouched = h_info_field(c, "stats", "expired_keys");
     /* ... but reading it finds it gone. */
-    expect(c, "GET k", "$-1\r\n");
-    long long after = info_field(c, "stats", "expired_keys");
-    expect(c, "EXISTS k", ":0\r\n");
-    expect(c, "DEBUG SET-ACTIVE-EXPIRE 1", "+OK\r\n");
+    h_expect(c, "GET k", "$-1\r\n");
+    long long after = h_info_field(c, "stats", "expired_keys");
+    h_expect(c, "EXISTS k", ":0\r\n");
+    h_expect(c, "DEBUG SET-ACTIVE-EXPIRE 1", "+OK\r\n");
     assert_int_equal(untouched, before);
     assert_int_equal(after, before + 1);
     h_close(c);
@@ -242,8 +211,8 @@ static void test_server_active_expiry_removes_untouched_keys(void **state)
     (void)state;
     enum { N = 1000 };
     h_conn *c = conn_db(5);
-    expect(c, "DEBUG SET-ACTIVE-EXPIRE 1", "+OK\r\n");
-    long long before = info_field(c, "stats", "expired_keys");
+    h_expect(c, "DEBUG SET-ACTIVE-EXPIRE 1", "+OK\r\n");
+    long long before = h_info_field(c, "stats", "expired_keys");
     size_t cap = (size_t)N * 64, len = 0;
     char *buf = malloc(cap);
     for (int i = 0; i < N; i++) {
@@ -268,7 +237,7 @@ static void test_server_active_expiry_removes_untouched_keys(void **state)
     while (h_now_ms() < deadline && (left = call_int(c, "DBSIZE")) > 0)
         h_sleep_ms(50);
     assert_int_equal(left, 0);
-    assert_true(info_field(c, "stats", "expired_keys") >= before + N);
+    assert_true(h_info_field(c, "stats", "expired_keys") >= before + N);
     char *ks = h_call(c, "INFO keyspace");
     assert_non_null(ks);
     assert_null(strstr(ks, "db5:"));
@@ -286,30 +255,30 @@ static void test_server_select_isolates_16_databases(void **state)
     for (int db = 0; db < 16; db++) {
         char line[64], want[32];
         snprintf(line, sizeof(line), "SELECT %d", db);
-        expect(c, line, "+OK\r\n");
-        expect(c, "FLUSHDB", "+OK\r\n");
+        h_expect(c, line, "+OK\r\n");
+        h_expect(c, "FLUSHDB", "+OK\r\n");
         snprintf(line, sizeof(line), "SET shared v%d", db);
-        expect(c, line, "+OK\r\n");
+        h_expect(c, line, "+OK\r\n");
         for (int k = 0; k <= db; k++) {
             snprintf(line, sizeof(line), "SET only%d x", db);
-            expect(c, line, "+OK\r\n");
+            h_expect(c, line, "+OK\r\n");
         }
         (void)want;
     }
     for (int db = 15; db >= 0; db--) {
         char line[64], want[32];
         snprintf(line, sizeof(line), "SELECT %d", db);
-        expect(c, line, "+OK\r\n");
+        h_expect(c, line, "+OK\r\n");
         snprintf(want, sizeof(want), "$%d\r\nv%d\r\n", db < 10 ? 2 : 3, db);
-        expect(c, "GET shared", want);
-        expect(c, "DBSIZE", ":2\r\n");
+        h_expect(c, "GET shared", want);
+        h_expect(c, "DBSIZE", ":2\r\n");
         for (int other = 0; other < 16; other++) {
             snprintf(line, sizeof(line), "EXISTS only%d", other);
-            expect(c, line, other == db ? ":1\r\n" : ":0\r\n");
+            h_expect(c, line, other == db ? ":1\r\n" : ":0\r\n");
         }
     }
-    expect(c, "SELECT 16", "-ERR DB index is out of range\r\n");
-    expect(c, "GET shared", "$2\r\nv0\r\n");
+    h_expect(c, "SELECT 16", "-ERR DB index is out of range\r\n");
+    h_expect(c, "GET shared", "$2\r\nv0\r\n");
     h_close(c);
 }
 
@@ -325,7 +294,7 @@ static void test_server_maxclients_refuses_the_11th(void **state)
     for (int i = 0; i < 10; i++) {
         cs[i] = h_connect(s.port, 2000);
         assert_non_null(cs[i]);
-        expect(cs[i], "PING", "+PONG\r\n");
+        h_expect(cs[i], "PING", "+PONG\r\n");
     }
     h_conn *extra_c = h_connect(s.port, 2000);
     assert_non_null(extra_c);
@@ -360,7 +329,7 @@ static void test_server_shutdown_command_exits_zero(void **state)
     assert_int_equal(h_respd_start(&s, NULL, NULL), 0);
     h_conn *c = h_connect(s.port, 2000);
     assert_non_null(c);
-    expect(c, "SET k v", "+OK\r\n");
+    h_expect(c, "SET k v", "+OK\r\n");
     assert_int_equal(h_send_str(c, "SHUTDOWN\r\n"), 0);
     /* No reply: the connection just ends with the process. */
     assert_true(h_wait_closed(c, H_SERVER_TIMEOUT_MS));
@@ -384,7 +353,7 @@ static void test_server_sigterm_exits_zero_and_says_bye(void **state)
     assert_int_equal(h_respd_start(&s, NULL, NULL), 0);
     h_conn *c = h_connect(s.port, 2000);
     assert_non_null(c);
-    expect(c, "PING", "+PONG\r\n");
+    h_expect(c, "PING", "+PONG\r\n");
     int st = h_server_stop_keep(&s);
     assert_true(h_wait_closed(c, 2000));
     h_close(c);
@@ -413,7 +382,7 @@ static void test_server_quit_replies_ok_then_closes(void **state)
     h_close(c);
     c = h_connect(srv.port, 2000);
     assert_non_null(c);
-    expect(c, "EXISTS after-quit", ":0\r\n");
+    h_expect(c, "EXISTS after-quit", ":0\r\n");
     h_close(c);
 }
 
@@ -425,8 +394,8 @@ static void test_server_port_zero_logs_the_bound_port(void **state)
     assert_true(s.port > 0 && s.port < 65536);
     h_conn *c = h_connect(s.port, 2000);
     assert_non_null(c);
-    expect(c, "PING", "+PONG\r\n");
-    assert_int_equal(info_field(c, "server", "tcp_port"), s.port);
+    h_expect(c, "PING", "+PONG\r\n");
+    assert_int_equal(h_info_field(c, "server", "tcp_port"), s.port);
     h_close(c);
     h_server_stop_ok(&s);
 }
@@ -464,16 +433,16 @@ static void test_server_config_file_with_flag_override(void **state)
     assert_int_equal(rc, 0);
     h_conn *c = h_connect(s.port, 2000);
     assert_non_null(c);
-    expect(c, "CONFIG GET hz", "*2\r\n$2\r\nhz\r\n$2\r\n33\r\n");
-    expect(c, "CONFIG GET timeout", "*2\r\n$7\r\ntimeout\r\n$2\r\n30\r\n");
-    expect(c, "CONFIG GET tcp-keepalive", "*2\r\n$13\r\ntcp-keepalive\r\n$3\r\n120\r\n");
-    expect(c, "CONFIG GET maxclients", "*2\r\n$10\r\nmaxclients\r\n$3\r\n500\r\n");
-    expect(c, "CONFIG GET databases", "*2\r\n$9\r\ndatabases\r\n$1\r\n4\r\n");
+    h_expect(c, "CONFIG GET hz", "*2\r\n$2\r\nhz\r\n$2\r\n33\r\n");
+    h_expect(c, "CONFIG GET timeout", "*2\r\n$7\r\ntimeout\r\n$2\r\n30\r\n");
+    h_expect(c, "CONFIG GET tcp-keepalive", "*2\r\n$13\r\ntcp-keepalive\r\n$3\r\n120\r\n");
+    h_expect(c, "CONFIG GET maxclients", "*2\r\n$10\r\nmaxclients\r\n$3\r\n500\r\n");
+    h_expect(c, "CONFIG GET databases", "*2\r\n$9\r\ndatabases\r\n$1\r\n4\r\n");
     char want[512];
     snprintf(want, sizeof(want), "*2\r\n$3\r\ndir\r\n$%zu\r\n%s\r\n", strlen(datadir), datadir);
-    expect(c, "CONFIG GET dir", want);
-    expect(c, "SELECT 3", "+OK\r\n");
-    expect(c, "SELECT 4", "-ERR DB index is out of range\r\n");
+    h_expect(c, "CONFIG GET dir", want);
+    h_expect(c, "SELECT 3", "+OK\r\n");
+    h_expect(c, "SELECT 4", "-ERR DB index is out of range\r\n");
     char *info = h_call(c, "INFO server");
     assert_non_null(info);
     char *real = realpath(path, NULL);
@@ -529,7 +498,7 @@ static void test_server_aof_gets_time_independent_forms(void **state)
     };
     for (int i = 0; cmds[i]; i++)
         free(h_call(c, cmds[i]));
-    expect(c, "PING", "+PONG\r\n");
+    h_expect(c, "PING", "+PONG\r\n");
     h_close(c);
     char path[256];
     snprintf(path, sizeof(path), "%s/appendonly.aof", s.dir);
@@ -615,9 +584,9 @@ static void test_server_redis_cli_scan(void **state)
     for (int i = 0; i < N; i++) {
         char line[64];
         snprintf(line, sizeof(line), "SET scan:%03d %d", i, i);
-        expect(c, line, "+OK\r\n");
+        h_expect(c, line, "+OK\r\n");
     }
-    expect(c, "SET other 1", "+OK\r\n");
+    h_expect(c, "SET other 1", "+OK\r\n");
     h_close(c);
     char port[16];
     snprintf(port, sizeof(port), "%d", srv.port);
@@ -679,7 +648,7 @@ static void test_server_redis_cli_pipe(void **state)
     assert_int_equal(st, 0);
     assert_true(ok);
     assert_int_equal(call_int(c, "DBSIZE"), N);
-    expect(c, "GET pipe:1999", "$5\r\n13993\r\n");
+    h_expect(c, "GET pipe:1999", "$5\r\n13993\r\n");
     h_close(c);
 }
 
@@ -743,9 +712,9 @@ static void test_server_redis_benchmark_default_suite(void **state)
      * emptied the one-member set and sorted set, so those keys are gone. */
     h_conn *c = h_connect(srv.port, 2000);
     assert_non_null(c);
-    expect(c, "TYPE mylist", "+list\r\n");
-    expect(c, "TYPE myhash", "+hash\r\n");
-    expect(c, "EXISTS myset myzset", ":0\r\n");
+    h_expect(c, "TYPE mylist", "+list\r\n");
+    h_expect(c, "TYPE myhash", "+hash\r\n");
+    h_expect(c, "EXISTS myset myzset", ":0\r\n");
     assert_true(call_int(c, "LLEN mylist") > 0);
     h_close(c);
 }
@@ -803,23 +772,6 @@ static int slow_reader(int port, int count)
     return fd;
 }
 
-/* Resident memory of a process in KB, from /proc (-1 if unreadable). */
-static long rss_kb(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char line[256];
-    long kb = -1;
-    while (fgets(line, sizeof(line), f))
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            kb = atol(line + 6);
-    fclose(f);
-    return kb;
-}
-
 /* Reads and discards what fd receives until the server closes it (EOF or
  * reset). Returns 1 when it did within timeout_ms. */
 static int drained_to_close(int fd, int timeout_ms)
@@ -844,8 +796,8 @@ static void test_server_slow_reader_memory_stays_bounded(void **state)
     h_server s;
     assert_int_equal(h_respd_start(&s, NULL, NULL), 0);
     h_conn *c = with_big_value(&s);
-    long long before = info_field(c, "memory", "used_memory");
-    long rss_before = rss_kb(s.pid);
+    long long before = h_info_field(c, "memory", "used_memory");
+    long rss_before = h_rss_kb(s.pid);
     int fd = slow_reader(s.port, 300); /* 300 MB of replies it will not read */
     h_sleep_ms(500);
     long long worst = 0;
@@ -858,15 +810,15 @@ static void test_server_slow_reader_memory_stays_bounded(void **state)
         worst = dt > worst ? dt : worst;
         h_sleep_ms(20);
     }
-    long long used = info_field(c, "memory", "used_memory");
-    long rss = rss_kb(s.pid);
+    long long used = h_info_field(c, "memory", "used_memory");
+    long rss = h_rss_kb(s.pid);
     /* Its replies are held back to about two of them, not 300 MB, in the
      * allocator's count and in resident memory. With no output limit (the
      * default, as in Redis) it is not disconnected. */
     assert_true(used - before < 16 * 1024 * 1024);
     if (h_rss_meaningful())
         assert_true(rss - rss_before < 32 * 1024);
-    assert_int_equal(info_field(c, "clients", "connected_clients"), 2);
+    assert_int_equal(h_info_field(c, "clients", "connected_clients"), 2);
     if (!h_wrapped()) /* a latency bound means nothing under valgrind */
         assert_true(worst < 500);
     close(fd);
@@ -883,11 +835,11 @@ static void test_server_output_limit_closes_slow_reader(void **state)
     h_conn *c = with_big_value(&s);
     int fd = slow_reader(s.port, 50);
     long long deadline = h_now_ms() + 5000;
-    while (info_field(c, "stats", "client_output_buffer_limit_disconnections") < 1 &&
+    while (h_info_field(c, "stats", "client_output_buffer_limit_disconnections") < 1 &&
            h_now_ms() < deadline)
         h_sleep_ms(20);
-    assert_int_equal(info_field(c, "stats", "client_output_buffer_limit_disconnections"), 1);
-    assert_int_equal(info_field(c, "clients", "connected_clients"), 1);
+    assert_int_equal(h_info_field(c, "stats", "client_output_buffer_limit_disconnections"), 1);
+    assert_int_equal(h_info_field(c, "clients", "connected_clients"), 1);
     char *log = h_server_log(&s);
     assert_non_null(strstr(log, "overcoming of output buffer limits"));
     free(log);
@@ -912,14 +864,14 @@ static void test_server_output_soft_limit_closes_slow_reader(void **state)
     long long t0 = h_now_ms();
     int fd = slow_reader(s.port, 50);
     long long deadline = h_now_ms() + 10000LL * h_slowdown();
-    while (info_field(c, "stats", "client_output_buffer_limit_disconnections") < 1 &&
+    while (h_info_field(c, "stats", "client_output_buffer_limit_disconnections") < 1 &&
            h_now_ms() < deadline)
         h_sleep_ms(20);
     long long took = h_now_ms() - t0;
-    assert_int_equal(info_field(c, "stats", "client_output_buffer_limit_disconnections"), 1);
+    assert_int_equal(h_info_field(c, "stats", "client_output_buffer_limit_disconnections"), 1);
     assert_true(took >= 2000);
     assert_true(drained_to_close(fd, 5000 * h_slowdown()));
-    assert_int_equal(info_field(c, "clients", "connected_clients"), 1);
+    assert_int_equal(h_info_field(c, "clients", "connected_clients"), 1);
     close(fd);
     h_close(c);
     h_server_stop_ok(&s);
@@ -968,7 +920,7 @@ static void test_server_huge_pipeline_does_not_stall_others(void **state)
      * server's own measure is its longest event-loop cycle (bench/fairness.sh
      * reports it against the 10 ms target). */
     assert_true(worst < 250);
-    long long tick_us = info_field(c, "debug", "eventloop_duration_max");
+    long long tick_us = h_info_field(c, "debug", "eventloop_duration_max");
     fprintf(stderr, "longest event-loop cycle: %lld us, worst PING %lld ms\n", tick_us, worst);
     assert_true(tick_us > 0);
     assert_true(tick_us < 100000 * h_slowdown());

@@ -19,35 +19,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Resident memory of a process in KB, from /proc (-1 if unreadable). */
-static long rss_kb(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char line[256];
-    long kb = -1;
-    while (fgets(line, sizeof(line), f))
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            kb = atol(line + 6);
-    fclose(f);
-    return kb;
-}
-
-static long long info_field(h_conn *c, const char *section, const char *field)
-{
-    char *r = h_callf(c, "INFO %s", section);
-    assert_non_null(r);
-    char key[96];
-    snprintf(key, sizeof(key), "\r\n%s:", field);
-    const char *p = strstr(r, key);
-    long long v = p ? atoll(p + strlen(key)) : -1;
-    free(r);
-    return v;
-}
-
 /* Four clients at once, each with 16 requests in flight (redis-benchmark's
  * -P 16): the stream is interleaved as real clients would interleave it. */
 enum { CONNS = 4, BATCH = 16 };
@@ -170,11 +141,11 @@ static void test_soak_two_million_requests_memory_flat(void **state)
     long rss[3], keys[3];
     long long used[3], ms[3];
     long long t0 = h_now_ms();
-    rss[0] = rss_kb(s.pid);
+    rss[0] = h_rss_kb(s.pid);
     for (int m = 1; m <= 2; m++) {
         assert_int_equal(run_requests(ds, &w, 1000000), 0);
-        rss[m] = rss_kb(s.pid);
-        used[m] = info_field(admin, "memory", "used_memory");
+        rss[m] = h_rss_kb(s.pid);
+        used[m] = h_info_field(admin, "memory", "used_memory");
         char *r = h_call(admin, "DBSIZE");
         long long dbsize = 0;
         assert_int_equal(h_reply_int(r, &dbsize), 0);

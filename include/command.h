@@ -107,4 +107,8 @@ void cmd_info_errorstats(cmd_line_fn fn, void *ctx);
 /* The COMMAND command. */
 void cmd_command(client *c);
 
+/* A blocked command's timeout counts as its call in INFO commandstats (the
+ * call that blocked was not counted), as in Redis. */
+void cmd_count_timeout(client *c);
+
 #endif

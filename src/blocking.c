@@ -339,6 +339,7 @@ void blocking_handle_timeouts(long long now_ms)
                 reply_null(rb);
             else
                 reply_null_array(rb);
+            cmd_count_timeout(c);
             blocking_remove(c);
             client_resume(c);
         }

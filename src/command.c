@@ -641,10 +641,14 @@ void cmd_execute(client *c)
     long long now = ev_mono_us();
     long long dur = now - batch_clock;
     batch_clock = now;
-    d->calls++;
-    d->usec += dur;
-    if (errors_in_command)
-        d->failed_calls++;
+    /* As in Redis, a call that blocks is not counted; the run that serves
+     * it is, or its timeout (cmd_count_timeout). */
+    if (!(c->blocked && blocking_waiting(c))) {
+        d->calls++;
+        d->usec += dur;
+        if (errors_in_command)
+            d->failed_calls++;
+    }
     /* Latency histogram and slow log (latency.c, slowlog.c). */
     latency_command_done(c, d, dur);
     /* A command that changed the dataset goes to the AOF as it came,
@@ -685,6 +689,15 @@ void cmd_execute(client *c)
         c->out.len = 0;
     /* Keys this command filled may wake blocked clients (BLPOP ...). */
     blocking_handle_ready();
+}
+
+void cmd_count_timeout(client *c)
+{
+    /* The table's entries are not const; lastcmd only promises not to
+     * change them through the client. */
+    cmd_def *d = (cmd_def *)c->lastcmd;
+    if (d)
+        d->calls++;
 }
 
 /* ---- shared helpers for handlers ----------------------------------------- */

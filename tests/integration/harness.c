@@ -553,6 +553,8 @@ int h_run(const char *const *argv, const char *stdin_path, char **output, int ti
     }
     track_pid(pid);
     h_server s = {.pid = pid};
+    /* A tool that talks to the server waits for it: under valgrind, longer. */
+    timeout_ms *= h_slowdown();
     int st = h_server_wait(&s, timeout_ms);
     if (st == -2) {
         fprintf(stderr, "harness: %s ran over %d ms, killing it\n", argv[0], timeout_ms);

@@ -103,7 +103,8 @@ char *h_server_log(const h_server *s);
 int h_which(const char *name);
 /* Runs argv (argv[0] searched on PATH) with stdin from stdin_path (or
  * /dev/null) and stdout and stderr captured into *output (malloc'd,
- * NUL-terminated; may be NULL if not wanted). Kills it after timeout_ms.
+ * NUL-terminated; may be NULL if not wanted). Kills it after timeout_ms
+ * (times h_slowdown(), for a server under valgrind).
  * Returns its exit code, 128+signal, or -1 when it timed out or could not
  * be started. */
 int h_run(const char *const *argv, const char *stdin_path, char **output, int timeout_ms);

@@ -181,20 +181,43 @@ static int header_line(resp_parser *p, const char *buf, size_t len, size_t *cr)
     return rc;
 }
 
+/* The common header line, read in one pass: after the type byte, a
+ * canonical number of 1 to 18 digits, its CR and the byte after the CR, all
+ * in buf, with no scan of this line begun before. Returns the CR's offset
+ * and sets *v, or 0 for anything else, which takes the general path
+ * (header_line, then util_str2ll) and gets the same result or error. */
+static size_t quick_header(const resp_parser *p, const char *buf, size_t len, long long *v)
+{
+    size_t i = p->pos + 1;
+    if (p->bulk_len != -1 || i >= len)
+        return 0;
+    size_t end = len - i > 18 ? i + 18 : len, j = i;
+    long long n = 0;
+    while (j < end && buf[j] >= '0' && buf[j] <= '9')
+        n = n * 10 + (buf[j++] - '0');
+    if (j == i || j + 1 >= len || buf[j] != '\r' || (buf[i] == '0' && j - i > 1))
+        return 0;
+    *v = n;
+    return j;
+}
+
 static int parse_count(resp_parser *p, char *buf, size_t len, size_t *consumed)
 {
-    size_t cr;
-    int rc = header_line(p, buf, len, &cr);
-    if (rc == LINE_MORE)
-        return RESP_NEED_MORE;
-    if (rc == LINE_TOO_BIG)
-        return set_error(p, "too big mbulk count string");
-
     /* Redis 7.0.15 accepts counts up to INT_MAX (checked against it:
      * "*2147483647" waits for arguments, "*2147483648" is refused). Before
      * AUTH, when a password is required, it allows only 10 arguments. */
     long long count;
-    if (!util_str2ll(buf + p->pos + 1, cr - p->pos - 1, &count) || count > RESP_MAX_MULTIBULK)
+    size_t cr = quick_header(p, buf, len, &count);
+    if (!cr) {
+        int rc = header_line(p, buf, len, &cr);
+        if (rc == LINE_MORE)
+            return RESP_NEED_MORE;
+        if (rc == LINE_TOO_BIG)
+            return set_error(p, "too big mbulk count string");
+        if (!util_str2ll(buf + p->pos + 1, cr - p->pos - 1, &count))
+            return set_error(p, "invalid multibulk length");
+    }
+    if (count > RESP_MAX_MULTIBULK)
         return set_error(p, "invalid multibulk length");
     if (count > 10 && p->unauthenticated)
         return set_error(p, "unauthenticated multibulk length");
@@ -209,25 +232,28 @@ static int parse_count(resp_parser *p, char *buf, size_t len, size_t *consumed)
 
 static int parse_bulk_header(resp_parser *p, char *buf, size_t len)
 {
-    size_t cr;
-    int rc = header_line(p, buf, len, &cr);
-    if (rc == LINE_MORE)
-        return RESP_NEED_MORE;
-    if (rc == LINE_TOO_BIG)
-        return set_error(p, "too big bulk count string");
-
-    unsigned char first = (unsigned char)buf[p->pos];
-    if (first != '$') {
-        /* Redis prints the byte with %c, then turns CR and LF into spaces
-         * so its reply stays one line. */
-        char what[40];
-        if (first == '\r' || first == '\n')
-            first = ' ';
-        snprintf(what, sizeof(what), "expected '$', got '%c'", first);
-        return set_error(p, what);
-    }
     long long blen;
-    if (!util_str2ll(buf + p->pos + 1, cr - p->pos - 1, &blen) || blen < 0 || blen > p->max_bulk_len)
+    size_t cr = p->pos < len && buf[p->pos] == '$' ? quick_header(p, buf, len, &blen) : 0;
+    if (!cr) {
+        int rc = header_line(p, buf, len, &cr);
+        if (rc == LINE_MORE)
+            return RESP_NEED_MORE;
+        if (rc == LINE_TOO_BIG)
+            return set_error(p, "too big bulk count string");
+        unsigned char first = (unsigned char)buf[p->pos];
+        if (first != '$') {
+            /* Redis prints the byte with %c, then turns CR and LF into
+             * spaces so its reply stays one line. */
+            char what[40];
+            if (first == '\r' || first == '\n')
+                first = ' ';
+            snprintf(what, sizeof(what), "expected '$', got '%c'", first);
+            return set_error(p, what);
+        }
+        if (!util_str2ll(buf + p->pos + 1, cr - p->pos - 1, &blen) || blen < 0)
+            return set_error(p, "invalid bulk length");
+    }
+    if (blen > p->max_bulk_len)
         return set_error(p, "invalid bulk length");
     if (blen > 16384 && p->unauthenticated)
         return set_error(p, "unauthenticated bulk length");

@@ -545,7 +545,9 @@ static void read_from(client *c)
         return;
     }
     server.stats.net_input_bytes += n;
-    c->last_interaction = ev_mono_ms();
+    /* The tick's clock (read when epoll_wait returned) is close enough for
+     * idle times counted in seconds. */
+    c->last_interaction = server.tick_start_us ? server.tick_start_us / 1000 : ev_mono_ms();
     if (c->qbuf) {
         c->qlen += (size_t)n;
         if (over_query_limit(c, c->qlen))

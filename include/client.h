@@ -136,4 +136,7 @@ client *client_first(void);
 size_t client_count(void);
 client *client_by_id(uint64_t id);
 
+/* Releases the output buffers grown past 16 KB that are empty now (cron). */
+void client_release_idle_output(void);
+
 #endif

@@ -32,7 +32,10 @@
 #define READ_CHUNK (16 * 1024)
 /* A bulk this large is read into a buffer sized for it exactly. */
 #define BIG_ARG (32 * 1024)
-/* Output buffers larger than this are released once written. */
+/* Output buffers larger than this are released by the cron when it finds
+ * them empty (client_release_idle_output), not after every write: a client
+ * that pipelines large replies would otherwise free and grow its buffer
+ * again for every batch, an mmap, munmap and page faults each time. */
 #define OUT_KEEP (16 * 1024)
 /* Fairness: while more than this much output waits for a client, its next
  * requests wait too (and its socket is not read), so one client's huge
@@ -217,11 +220,17 @@ static int write_out(client *c)
     c->soft_limit_since = 0; /* all written: under every output limit */
     c->out.len = 0;
     c->sent = 0;
-    if (c->out.cap > OUT_KEEP) {
-        reply_shrink(&c->out, 0);
-        c->out_peak = 0;
-    }
     return 0;
+}
+
+void client_release_idle_output(void)
+{
+    for (client *c = clients_head; c; c = c->next) {
+        if (c->out.len == 0 && c->out.cap > OUT_KEEP) {
+            reply_shrink(&c->out, 0);
+            c->out_peak = 0;
+        }
+    }
 }
 
 /* c's output has been written out: read again if reading was paused, and

@@ -336,6 +336,7 @@ static long long cron(ev_loop *loop, long long id, void *data)
         db_rehash(&server.dbs[i], 1);
     close_idle_clients();
     client_check_soft_limits();
+    client_release_idle_output();
     aof_cron();
     sample_stats();
     size_t used = mem_used();

@@ -986,6 +986,17 @@ static void test_client_list_buffer_numbers(void **state)
     field_of(r, "events", v, sizeof(v));
     assert_string_equal(v, "r");
     free(r);
+    /* The grown reply buffer is kept while the client uses it and released
+     * by the cron (10 times a second) once found empty: rbs back to 0. */
+    long long rbs = -1;
+    for (int k = 0; k < 40 && rbs != 0; k++) {
+        h_sleep_ms(50);
+        r = call(a, line);
+        field_of(r, "rbs", v, sizeof(v));
+        rbs = atoll(v);
+        free(r);
+    }
+    assert_int_equal(rbs, 0);
     h_expect(a, "DEL big", ":1\r\n");
     h_close(a);
     h_close(b);

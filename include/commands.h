@@ -46,10 +46,11 @@ typedef struct scan_opts {
 } scan_opts;
 int scan_cursor_or_reply(client *c, int argi, unsigned long long *out);
 int scan_opts_or_reply(client *c, int first, int allow_type, scan_opts *o);
-/* For the picks of a negative-count random sample: 1 (and an error reply in
- * place of the partial one) when the whole reply would pass proto-max-bulk-len. */
-int rand_reply_too_big(client *c, size_t mark, unsigned long long done,
-                       unsigned long long count);
+/* For the picks of a negative-count random sample: 0 while the whole reply
+ * stays within proto-max-bulk-len; else -1, the partial reply replaced by an
+ * error. */
+int rand_reply_fits_or_reply(client *c, size_t mark, unsigned long long done,
+                             unsigned long long count);
 
 /* connection */
 void cmd_ping(client *c);

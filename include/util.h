@@ -43,11 +43,11 @@ void util_random_bytes(void *buf, size_t n);
 int util_eq_nocase(const char *s, size_t len, const char *name);
 
 /* A growable text buffer (INFO, the metrics exposition): zero-initialise,
- * append with strbuf_addf, release buf with mem_free. */
+ * append with util_strbuf_addf, release buf with mem_free. */
 typedef struct strbuf {
     char *buf;
     size_t len, cap;
 } strbuf;
-void strbuf_addf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void util_strbuf_addf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

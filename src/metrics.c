@@ -122,40 +122,40 @@ static void add_label_value(strbuf *o, const char *s)
 {
     for (; *s; s++) {
         if (*s == '\\')
-            strbuf_addf(o, "\\\\");
+            util_strbuf_addf(o, "\\\\");
         else if (*s == '"')
-            strbuf_addf(o, "\\\"");
+            util_strbuf_addf(o, "\\\"");
         else if (*s == '\n')
-            strbuf_addf(o, "\\n");
+            util_strbuf_addf(o, "\\n");
         else
-            strbuf_addf(o, "%c", *s);
+            util_strbuf_addf(o, "%c", *s);
     }
 }
 
 static void family(strbuf *o, const char *name, const char *type, const char *help)
 {
-    strbuf_addf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    util_strbuf_addf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 static void metric_ll(strbuf *o, const char *name, const char *type, const char *help, long long v)
 {
     family(o, name, type, help);
-    strbuf_addf(o, "%s %lld\n", name, v);
+    util_strbuf_addf(o, "%s %lld\n", name, v);
 }
 
 static void metric_d(strbuf *o, const char *name, const char *type, const char *help, double v)
 {
     family(o, name, type, help);
-    strbuf_addf(o, "%s %.6f\n", name, v);
+    util_strbuf_addf(o, "%s %.6f\n", name, v);
 }
 
 /* name{label="value"} v */
 static void sample_label(strbuf *o, const char *name, const char *label, const char *value,
                          long long v)
 {
-    strbuf_addf(o, "%s{%s=\"", name, label);
+    util_strbuf_addf(o, "%s{%s=\"", name, label);
     add_label_value(o, value);
-    strbuf_addf(o, "\"} %lld\n", v);
+    util_strbuf_addf(o, "\"} %lld\n", v);
 }
 
 static size_t rss_bytes(void)
@@ -174,7 +174,7 @@ static void render_server(strbuf *o)
 {
     family(o, "respd_build_info", "gauge",
            "Always 1; the labels give respd's version and the Redis version it follows.");
-    strbuf_addf(o, "respd_build_info{version=\"%s\",redis_version=\"%s\"} 1\n", RESPD_REAL_VERSION,
+    util_strbuf_addf(o, "respd_build_info{version=\"%s\",redis_version=\"%s\"} 1\n", RESPD_REAL_VERSION,
          RESPD_VERSION);
     metric_ll(o, "respd_uptime_seconds", "gauge", "Seconds since the server started.",
               (ev_mono_ms() - server.start_mono_ms) / 1000);
@@ -332,11 +332,11 @@ static void render_keyspace(strbuf *o)
         for (int i = 0; i < server.ndbs; i++) {
             db *d = &server.dbs[i];
             if (f == 0)
-                strbuf_addf(o, "%s{db=\"%d\"} %zu\n", fams[f].name, i, db_size(d));
+                util_strbuf_addf(o, "%s{db=\"%d\"} %zu\n", fams[f].name, i, db_size(d));
             else if (f == 1)
-                strbuf_addf(o, "%s{db=\"%d\"} %zu\n", fams[f].name, i, db_expires_count(d));
+                util_strbuf_addf(o, "%s{db=\"%d\"} %zu\n", fams[f].name, i, db_expires_count(d));
             else
-                strbuf_addf(o, "%s{db=\"%d\"} %.3f\n", fams[f].name, i,
+                util_strbuf_addf(o, "%s{db=\"%d\"} %.3f\n", fams[f].name, i,
                      db_expires_count(d) ? (double)d->avg_ttl / 1000.0 : 0.0);
         }
     }
@@ -363,9 +363,9 @@ static void command_stat(strbuf *o, const cmd_def *d, int which)
         long long v = which == 0 ? d->calls : which == 1 ? d->rejected_calls : d->failed_calls;
         sample_label(o, names[which], "cmd", d->name, v);
     } else {
-        strbuf_addf(o, "respd_commands_duration_seconds_total{cmd=\"");
+        util_strbuf_addf(o, "respd_commands_duration_seconds_total{cmd=\"");
         add_label_value(o, d->name);
-        strbuf_addf(o, "\"} %.6f\n", (double)d->usec / 1e6);
+        util_strbuf_addf(o, "\"} %.6f\n", (double)d->usec / 1e6);
     }
 }
 
@@ -390,19 +390,19 @@ static void command_histogram(strbuf *o, const cmd_def *d, int which)
             le[--n] = '\0';
         if (n > 0 && le[n - 1] == '.')
             le[--n] = '\0';
-        strbuf_addf(o, "respd_command_duration_seconds_bucket{cmd=\"");
+        util_strbuf_addf(o, "respd_command_duration_seconds_bucket{cmd=\"");
         add_label_value(o, d->name);
-        strbuf_addf(o, "\",le=\"%s\"} %llu\n", le, (unsigned long long)below[k]);
+        util_strbuf_addf(o, "\",le=\"%s\"} %llu\n", le, (unsigned long long)below[k]);
     }
-    strbuf_addf(o, "respd_command_duration_seconds_bucket{cmd=\"");
+    util_strbuf_addf(o, "respd_command_duration_seconds_bucket{cmd=\"");
     add_label_value(o, d->name);
-    strbuf_addf(o, "\",le=\"+Inf\"} %llu\n", (unsigned long long)latency_count(h));
-    strbuf_addf(o, "respd_command_duration_seconds_sum{cmd=\"");
+    util_strbuf_addf(o, "\",le=\"+Inf\"} %llu\n", (unsigned long long)latency_count(h));
+    util_strbuf_addf(o, "respd_command_duration_seconds_sum{cmd=\"");
     add_label_value(o, d->name);
-    strbuf_addf(o, "\"} %.6f\n", (double)latency_sum_us(h) / 1e6);
-    strbuf_addf(o, "respd_command_duration_seconds_count{cmd=\"");
+    util_strbuf_addf(o, "\"} %.6f\n", (double)latency_sum_us(h) / 1e6);
+    util_strbuf_addf(o, "respd_command_duration_seconds_count{cmd=\"");
     add_label_value(o, d->name);
-    strbuf_addf(o, "\"} %llu\n", (unsigned long long)latency_count(h));
+    util_strbuf_addf(o, "\"} %llu\n", (unsigned long long)latency_count(h));
 }
 
 /* INFO errorstats lines ("errorstat_ERR:count=3") as samples. */

@@ -744,7 +744,7 @@ static void hrandfield_count(client *c, long long l, int withvalues)
             else
                 hiter_at_ht(&it, ht_random(hash_ht(o), util_random()));
             reply_pair(rb, &it, withvalues);
-            if (rand_reply_too_big(c, mark, done, count))
+            if (rand_reply_fits_or_reply(c, mark, done, count) < 0)
                 break;
         }
         mem_free(pos);

@@ -186,9 +186,9 @@ int scan_opts_or_reply(client *c, int first, int allow_type, scan_opts *o)
  * each pick with mark, the reply's length before the array header: at every
  * power of two of picks done, the reply so far is scaled to count, and when
  * that passes proto-max-bulk-len the partial reply is dropped for an error
- * and 1 returned. */
-int rand_reply_too_big(client *c, size_t mark, unsigned long long done,
-                       unsigned long long count)
+ * and -1 returned. */
+int rand_reply_fits_or_reply(client *c, size_t mark, unsigned long long done,
+                             unsigned long long count)
 {
     if (done & (done - 1))
         return 0;
@@ -199,7 +199,7 @@ int rand_reply_too_big(client *c, size_t mark, unsigned long long done,
     rb->len = mark;
     client_add_error(c, "ERR value is out of range, the reply would be larger than "
                         "proto-max-bulk-len");
-    return 1;
+    return -1;
 }
 
 void cmd_scan(client *c)

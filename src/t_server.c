@@ -30,7 +30,7 @@
 
 static void line_cb(const char *line, void *ctx)
 {
-    strbuf_addf(ctx, "%s\r\n", line);
+    util_strbuf_addf(ctx, "%s\r\n", line);
 }
 
 static void human_bytes(char *buf, size_t size, double n)
@@ -65,7 +65,7 @@ static void info_server(strbuf *t)
     uname(&u);
     long long now_us = ev_wall_us();
     long long uptime = (ev_mono_ms() - server.start_mono_ms) / 1000;
-    strbuf_addf(t,
+    util_strbuf_addf(t,
               "# Server\r\n"
               "redis_version:%s\r\n"
               "respd_version:%s\r\n"
@@ -126,7 +126,7 @@ static void info_clients(strbuf *t)
 {
     size_t max_in, max_out, total;
     client_buffers(&max_in, &max_out, &total);
-    strbuf_addf(t,
+    util_strbuf_addf(t,
               "# Clients\r\n"
               "connected_clients:%zu\r\n"
               "cluster_connections:0\r\n"
@@ -162,7 +162,7 @@ static void info_memory(strbuf *t)
      * buffers and the AOF buffers; the dataset is the rest. */
     size_t overhead = server.startup_memory + clients_mem + (size_t)aof_mem;
     size_t dataset = used > overhead ? used - overhead : 0;
-    strbuf_addf(t,
+    util_strbuf_addf(t,
               "# Memory\r\n"
               "used_memory:%zu\r\n"
               "used_memory_human:%s\r\n"
@@ -220,7 +220,7 @@ static void info_persistence(strbuf *t)
 {
     aof_info ai;
     aof_get_info(&ai);
-    strbuf_addf(t,
+    util_strbuf_addf(t,
               "# Persistence\r\n"
               "loading:%d\r\n"
               "async_loading:0\r\n"
@@ -250,7 +250,7 @@ static void info_persistence(strbuf *t)
               ai.current_rewrite_time_sec, ai.last_bgrewrite_ok ? "ok" : "err", ai.rewrites,
               ai.rewrites_consecutive_failures, ai.last_write_ok ? "ok" : "err");
     if (ai.enabled)
-        strbuf_addf(t,
+        util_strbuf_addf(t,
                   "aof_current_size:%lld\r\n"
                   "aof_base_size:%lld\r\n"
                   "aof_pending_rewrite:%d\r\n"
@@ -270,7 +270,7 @@ static void info_stats(strbuf *t)
     /* Replication, eviction, pub/sub, defragmentation, client tracking,
      * MIGRATE, RESTORE and I/O threads do not exist in respd: their
      * counters are truly 0. */
-    strbuf_addf(t,
+    util_strbuf_addf(t,
               "# Stats\r\n"
               "total_connections_received:%lld\r\n"
               "total_commands_processed:%lld\r\n"
@@ -341,7 +341,7 @@ static void info_stats(strbuf *t)
 static void info_debug(strbuf *t)
 {
     server_stats *s = &server.stats;
-    strbuf_addf(t,
+    util_strbuf_addf(t,
               "# Debug\r\n"
               "eventloop_duration_max:%lld\r\n"
               "eventloop_cmd_per_cycle_max:%lld\r\n",
@@ -350,7 +350,7 @@ static void info_debug(strbuf *t)
 
 static void info_replication(strbuf *t)
 {
-    strbuf_addf(t,
+    util_strbuf_addf(t,
               "# Replication\r\n"
               "role:master\r\n"
               "connected_slaves:0\r\n"
@@ -372,7 +372,7 @@ static void info_cpu(strbuf *t)
     getrusage(RUSAGE_SELF, &self);
     getrusage(RUSAGE_CHILDREN, &children);
 #define TV(tv) ((double)(tv).tv_sec + (double)(tv).tv_usec / 1e6)
-    strbuf_addf(t,
+    util_strbuf_addf(t,
               "# CPU\r\n"
               "used_cpu_sys:%.6f\r\n"
               "used_cpu_user:%.6f\r\n"
@@ -387,12 +387,12 @@ static void info_cpu(strbuf *t)
 
 static void info_keyspace(strbuf *t)
 {
-    strbuf_addf(t, "# Keyspace\r\n");
+    util_strbuf_addf(t, "# Keyspace\r\n");
     for (int i = 0; i < server.ndbs; i++) {
         db *d = &server.dbs[i];
         if (db_size(d) == 0)
             continue;
-        strbuf_addf(t, "db%d:keys=%zu,expires=%zu,avg_ttl=%lld\r\n", i, db_size(d),
+        util_strbuf_addf(t, "db%d:keys=%zu,expires=%zu,avg_ttl=%lld\r\n", i, db_size(d),
                   db_expires_count(d), db_expires_count(d) ? d->avg_ttl : 0);
     }
 }
@@ -405,30 +405,30 @@ typedef struct section {
 
 static void info_commandstats(strbuf *t)
 {
-    strbuf_addf(t, "# Commandstats\r\n");
+    util_strbuf_addf(t, "# Commandstats\r\n");
     cmd_info_commandstats(line_cb, t);
 }
 
 static void info_errorstats(strbuf *t)
 {
-    strbuf_addf(t, "# Errorstats\r\n");
+    util_strbuf_addf(t, "# Errorstats\r\n");
     cmd_info_errorstats(line_cb, t);
 }
 
 static void info_latencystats(strbuf *t)
 {
-    strbuf_addf(t, "# Latencystats\r\n");
+    util_strbuf_addf(t, "# Latencystats\r\n");
     latency_info(line_cb, t);
 }
 
 static void info_modules(strbuf *t)
 {
-    strbuf_addf(t, "# Modules\r\n");
+    util_strbuf_addf(t, "# Modules\r\n");
 }
 
 static void info_cluster(strbuf *t)
 {
-    strbuf_addf(t, "# Cluster\r\ncluster_enabled:0\r\n");
+    util_strbuf_addf(t, "# Cluster\r\ncluster_enabled:0\r\n");
 }
 
 static const section sections[] = {
@@ -469,7 +469,7 @@ void cmd_info(client *c)
         if (!want[i])
             continue;
         if (t.len)
-            strbuf_addf(&t, "\r\n");
+            util_strbuf_addf(&t, "\r\n");
         sections[i].fn(&t);
     }
     reply_verbatim(client_reply_buf(c), t.buf ? t.buf : "", t.len, "txt");

@@ -940,7 +940,7 @@ static void srandmember_repeat(client *c, const void *v, size_t count)
         else
             set_random(v, &m, &len, buf);
         reply_bulk(rb, m, len);
-        if (rand_reply_too_big(c, mark, done, count))
+        if (rand_reply_fits_or_reply(c, mark, done, count) < 0)
             break;
     }
     mem_free(offs);

@@ -1853,7 +1853,7 @@ static void zrandmember_count(client *c, long long l, int withscores)
         for (unsigned long long done = 1; done <= count; done++) {
             element_at(&v, (long long)(util_random() % size), &e);
             reply_member(rb, &e, withscores);
-            if (rand_reply_too_big(c, mark, done, count))
+            if (rand_reply_fits_or_reply(c, mark, done, count) < 0)
                 break;
         }
         zview_fini(&v);

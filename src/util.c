@@ -291,7 +291,7 @@ int util_eq_nocase(const char *s, size_t len, const char *name)
     return strlen(name) == len && strncasecmp(s, name, len) == 0;
 }
 
-void strbuf_addf(strbuf *b, const char *fmt, ...)
+void util_strbuf_addf(strbuf *b, const char *fmt, ...)
 {
     for (;;) {
         va_list ap;

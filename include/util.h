@@ -42,6 +42,13 @@ void util_random_bytes(void *buf, size_t n);
 /* ASCII case-insensitive equality of s[0..len) and the C string name. */
 int util_eq_nocase(const char *s, size_t len, const char *name);
 
+/* Writes all of p to fd, retrying EINTR and short writes. Returns the bytes
+ * written, less than n only on error (errno set; ENOSPC for a write of 0). */
+size_t util_write_fully(int fd, const char *p, size_t n);
+/* fsyncs the directory holding path (best effort), so that a rename or a
+ * new file in it survives a crash. */
+void util_fsync_dir(const char *path);
+
 /* A growable text buffer (INFO, the metrics exposition): zero-initialise,
  * append with util_strbuf_addf, release buf with mem_free. */
 typedef struct strbuf {

@@ -210,27 +210,6 @@ static void buf_free(cmdbuf *b)
 
 /* ---- writing ----------------------------------------------------------- */
 
-/* Writes all of p, retrying EINTR and short writes. Returns bytes written,
- * which is less than n only on error (errno set). */
-static size_t write_fully(int fd, const char *p, size_t n)
-{
-    size_t done = 0;
-    while (done < n) {
-        ssize_t w = write(fd, p + done, n - done);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (w == 0) {
-            errno = ENOSPC;
-            break;
-        }
-        done += (size_t)w;
-    }
-    return done;
-}
-
 static void flush_pending(int force)
 {
     if (aof.state != AOF_ON || aof.fd < 0)
@@ -252,7 +231,7 @@ static void flush_pending(int force)
                        "respd.");
         }
         aof.postponed_since = 0;
-        size_t n = write_fully(aof.fd, aof.pending.buf, aof.pending.len);
+        size_t n = util_write_fully(aof.fd, aof.pending.buf, aof.pending.len);
         if (n < aof.pending.len) {
             int saved = errno;
             /* Remove a half-written command so that the file stays a
@@ -375,7 +354,7 @@ static int keep_torn_tail(const char *path, const char *data, size_t size, size_
     char torn[512];
     snprintf(torn, sizeof(torn), "%s.torn-%lld", path, ev_wall_ms() / 1000);
     int fd = open(torn, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write_fully(fd, data + pos, size - pos) != size - pos || fsync(fd) < 0) {
+    if (fd < 0 || util_write_fully(fd, data + pos, size - pos) != size - pos || fsync(fd) < 0) {
         snprintf(err, errlen, "Could not save the torn tail of %s to %s: %s", path, torn,
                  strerror(errno));
         if (fd >= 0)
@@ -583,7 +562,7 @@ static void out_flush(out *o)
 {
     if (o->failed || o->b.len == 0)
         return;
-    if (write_fully(o->fd, o->b.buf, o->b.len) != o->b.len)
+    if (util_write_fully(o->fd, o->b.buf, o->b.len) != o->b.len)
         o->failed = 1;
     o->b.len = 0;
 }
@@ -746,22 +725,6 @@ int aof_rewrite_start(void)
     return 0;
 }
 
-static void fsync_dir(const char *path)
-{
-    char dir[1024];
-    snprintf(dir, sizeof(dir), "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, sizeof(dir), ".");
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
 /* The child finished well: append the diff, make it durable, then rename
  * the new file over the old one and switch to it.
  *   1. open the temp file, append the diff, fsync it
@@ -778,7 +741,7 @@ static int install_rewrite(void)
                     strerror(errno));
         return -1;
     }
-    if (write_fully(fd, aof.diff.buf, aof.diff.len) != aof.diff.len || fsync(fd) < 0) {
+    if (util_write_fully(fd, aof.diff.buf, aof.diff.len) != aof.diff.len || fsync(fd) < 0) {
         log_warning("Error trying to flush the parent diff to the rewritten AOF: %s",
                     strerror(errno));
         close(fd);
@@ -790,7 +753,7 @@ static int install_rewrite(void)
         close(fd);
         return -1;
     }
-    fsync_dir(path);
+    util_fsync_dir(path);
     struct stat st;
     if (fstat(fd, &st) == 0)
         aof.current_size = aof.base_size = st.st_size;

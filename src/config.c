@@ -1120,20 +1120,6 @@ static char *rw_content(const rewrite_state *st, size_t *len)
     return out;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Writes data to path through a temporary file in the same directory:
  *   1. create path.tmp-XXXXXX with the old file's permissions
  *   2. write and fsync it
@@ -1150,7 +1136,7 @@ static int replace_file(const char *path, const char *data, size_t len)
         return -1;
     struct stat st;
     mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
-    if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0)
+    if (fchmod(fd, mode) < 0 || util_write_fully(fd, data, len) != len || fsync(fd) < 0)
         goto fail;
     if (close(fd) < 0) {
         fd = -1;
@@ -1159,16 +1145,7 @@ static int replace_file(const char *path, const char *data, size_t len)
     fd = -1;
     if (rename(tmp, path) < 0)
         goto fail;
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof(dir), "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        slash[slash == dir ? 1 : 0] = '\0';
-    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd); /* best effort: the new file is complete either way */
-        close(dfd);
-    }
+    util_fsync_dir(path); /* best effort: the new file is complete either way */
     return 0;
 fail: {
     int e = errno;

@@ -309,3 +309,36 @@ void util_strbuf_addf(strbuf *b, const char *fmt, ...)
         b->buf = mem_realloc(b->buf, b->cap);
     }
 }
+
+size_t util_write_fully(int fd, const char *p, size_t n)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(fd, p + done, n - done);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (w == 0) {
+            errno = ENOSPC;
+            break;
+        }
+        done += (size_t)w;
+    }
+    return done;
+}
+
+void util_fsync_dir(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir ? 1 : 0] = '\0'; /* "/file" lives in "/" */
+    int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}

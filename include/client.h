@@ -121,9 +121,10 @@ void client_add_errorf(client *c, const char *fmt, ...) __attribute__((format(pr
  * each command of c, and by whoever appends to another client's output
  * (monitor lines). */
 int client_check_output_limit(client *c);
-/* Cron: closes the clients that have stayed past the soft output limit for
- * longer than its seconds while no command of theirs ran to check it. */
-void client_check_soft_limits(void);
+/* The cron's pass over the clients: closes idle ones (`timeout`) and those
+ * past the soft output limit for longer than its seconds, and releases the
+ * reply buffers grown past 16 KB that are empty now. */
+void client_cron(void);
 
 /* Formats the CLIENT LIST / CLIENT INFO line for c (no trailing newline) into
  * buf, as snprintf does: returns the line's full length, and when that is
@@ -136,7 +137,5 @@ client *client_first(void);
 size_t client_count(void);
 client *client_by_id(uint64_t id);
 
-/* Releases the output buffers grown past 16 KB that are empty now (cron). */
-void client_release_idle_output(void);
 
 #endif

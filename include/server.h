@@ -111,4 +111,8 @@ void server_update_time(void);
 /* Closes and reopens the listeners after bind/port changed. Returns 0 or -1. */
 int server_rebind(const char **err);
 
+/* 1 when protected mode refuses the peer of fd: protected-mode on, no
+ * password, and the peer not on loopback (the client and metrics ports). */
+int server_protected_refuses(int fd);
+
 #endif

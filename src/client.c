@@ -33,7 +33,7 @@
 /* A bulk this large is read into a buffer sized for it exactly. */
 #define BIG_ARG (32 * 1024)
 /* Output buffers larger than this are released by the cron when it finds
- * them empty (client_release_idle_output), not after every write: a client
+ * them empty (client_cron), not after every write: a client
  * that pipelines large replies would otherwise free and grow its buffer
  * again for every batch, an mmap, munmap and page faults each time. */
 #define OUT_KEEP (16 * 1024)
@@ -223,16 +223,6 @@ static int write_out(client *c)
     return 0;
 }
 
-void client_release_idle_output(void)
-{
-    for (client *c = clients_head; c; c = c->next) {
-        if (c->out.len == 0 && c->out.cap > OUT_KEEP) {
-            reply_shrink(&c->out, 0);
-            c->out_peak = 0;
-        }
-    }
-}
-
 /* c's output has been written out: read again if reading was paused, and
  * run the input held back meanwhile (from the next before-sleep, so that
  * this tick's slice for c ends here). */
@@ -352,22 +342,41 @@ int client_check_output_limit(client *c)
     return over_output_limit(c);
 }
 
-void client_check_soft_limits(void)
+void client_cron(void)
 {
-    /* A client past the soft limit is checked after each of its commands;
-     * but when congestion holds its requests back, none runs. Its timer
-     * then keeps running until its output has drained completely (write_out
-     * stops it), as Redis's runs until a check finds the client back under
-     * the limit: a reader that stalls past the soft limit is closed after
-     * the limit's seconds, one that catches up is not. */
-    const config_obl *l = &cfg.obl_normal;
-    if (!l->soft)
-        return;
+    /* One walk over the clients for the three periodic checks:
+     *   1. idle clients are closed after `timeout` seconds; as in Redis,
+     *      monitors and clients blocked or held by CLIENT PAUSE are waiting
+     *      on the server, not idle;
+     *   2. a client past the soft output limit is checked after each of its
+     *      commands, but when congestion holds its requests back none runs:
+     *      its timer then keeps running until its output has drained
+     *      completely (write_out stops it), as Redis's runs until a check
+     *      finds the client back under the limit, so a reader that stalls
+     *      past the soft limit is closed after the limit's seconds;
+     *   3. reply buffers grown past OUT_KEEP are released once empty. */
     long long now = ev_mono_ms();
-    for (client *c = clients_head; c; c = c->next)
-        if (c->soft_limit_since && !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_FAKE)) &&
-            now - c->soft_limit_since > (long long)l->soft_seconds * 1000)
+    long long idle_ms = cfg.timeout > 0 ? (long long)cfg.timeout * 1000 : 0;
+    const config_obl *l = &cfg.obl_normal;
+    for (client *c = clients_head; c; c = c->next) {
+        if (c->flags & (CLIENT_FAKE | CLIENT_CLOSE_ASAP))
+            continue;
+        if (idle_ms && !(c->flags & (CLIENT_MONITOR | CLIENT_POSTPONED)) && !c->blocked &&
+            now - c->last_interaction > idle_ms) {
+            log_verbose("Closing idle client");
+            client_close_async(c);
+            continue;
+        }
+        if (l->soft && c->soft_limit_since &&
+            now - c->soft_limit_since > (long long)l->soft_seconds * 1000) {
             close_over_limit(c);
+            continue;
+        }
+        if (c->out.len == 0 && c->out.cap > OUT_KEEP) {
+            reply_shrink(&c->out, 0);
+            c->out_peak = 0;
+        }
+    }
 }
 
 /* Runs the complete requests in buf[0..len); returns the bytes consumed.

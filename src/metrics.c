@@ -677,8 +677,7 @@ static void on_accept(ev_loop *loop, int lfd, void *data, int mask)
         }
         /* The same rule as the client port: with protected mode on and no
          * password, only loopback peers are served. */
-        if (cfg.protected_mode && (!cfg.requirepass || !cfg.requirepass[0]) &&
-            !net_peer_is_local(fd))
+        if (server_protected_refuses(fd))
             conn_respond(m, 403);
     }
 }

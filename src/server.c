@@ -94,6 +94,12 @@ void server_reset_stats(void)
 /* Redis's answer to a non-loopback client while protected mode is on and
  * no password is set; sent at once, before any command, then the socket is
  * closed. */
+int server_protected_refuses(int fd)
+{
+    return cfg.protected_mode && (!cfg.requirepass || !cfg.requirepass[0]) &&
+           !net_peer_is_local(fd);
+}
+
 static void deny_protected(int fd)
 {
     static const char msg[] =
@@ -138,8 +144,7 @@ static void on_accept(ev_loop *loop, int lfd, void *data, int mask)
             close(fd);
             continue;
         }
-        if (cfg.protected_mode && (!cfg.requirepass || !cfg.requirepass[0]) &&
-            !net_peer_is_local(fd)) {
+        if (server_protected_refuses(fd)) {
             deny_protected(fd);
             continue;
         }
@@ -297,23 +302,6 @@ int server_rebind(const char **errp)
 
 /* ---- cron and hooks ------------------------------------------------------- */
 
-static void close_idle_clients(void)
-{
-    if (cfg.timeout <= 0)
-        return;
-    long long now = ev_mono_ms();
-    for (client *c = client_first(); c; c = c->next) {
-        /* As Redis: monitors, and clients blocked or held by CLIENT PAUSE,
-         * are waiting on the server, not idle. */
-        if ((c->flags & (CLIENT_FAKE | CLIENT_MONITOR | CLIENT_POSTPONED)) || c->blocked)
-            continue;
-        if (now - c->last_interaction > (long long)cfg.timeout * 1000) {
-            log_verbose("Closing idle client");
-            client_close_async(c);
-        }
-    }
-}
-
 static long long cron(ev_loop *loop, long long id, void *data)
 {
     (void)loop;
@@ -334,9 +322,7 @@ static long long cron(ev_loop *loop, long long id, void *data)
     }
     for (int i = 0; i < server.ndbs; i++)
         db_rehash(&server.dbs[i], 1);
-    close_idle_clients();
-    client_check_soft_limits();
-    client_release_idle_output();
+    client_cron();
     aof_cron();
     sample_stats();
     size_t used = mem_used();

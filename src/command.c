@@ -208,6 +208,7 @@ static ht *index_ht;
  * replayed through index_ht, so it loads whatever the renames. */
 typedef struct cmd_alias {
     char *name; /* lower case */
+    size_t len; /* of name: hashed on every lookup */
     cmd_def *def;
     int owned;  /* name was allocated (a rename target) */
 } cmd_alias;
@@ -224,7 +225,7 @@ static void alias_key(const void *entry, const char **key, size_t *len)
 {
     const cmd_alias *a = entry;
     *key = a->name;
-    *len = strlen(a->name);
+    *len = a->len;
 }
 
 static const ht_type alias_type = {.entry_key = alias_key, .entry_free = NULL};
@@ -235,7 +236,7 @@ static void add_alias(char *name, cmd_def *d, int owned)
         capaliases = capaliases ? capaliases * 2 : 256;
         aliases = mem_realloc(aliases, capaliases * sizeof(*aliases));
     }
-    aliases[naliases++] = (cmd_alias){name, d, owned};
+    aliases[naliases++] = (cmd_alias){name, strlen(name), d, owned};
 }
 
 /* Fills the name list with every top-level command under its own name. */

@@ -49,6 +49,10 @@ size_t util_write_fully(int fd, const char *p, size_t n);
  * new file in it survives a crash. */
 void util_fsync_dir(const char *path);
 
+/* This process's resident set size in bytes, from /proc/self/statm (0 when
+ * it cannot be read). */
+size_t util_rss_bytes(void);
+
 /* A growable text buffer (INFO, the metrics exposition): zero-initialise,
  * append with util_strbuf_addf, release buf with mem_free. */
 typedef struct strbuf {

@@ -158,18 +158,6 @@ static void sample_label(strbuf *o, const char *name, const char *label, const c
     util_strbuf_addf(o, "\"} %lld\n", v);
 }
 
-static size_t rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    long pages = 0, resident = 0;
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-            resident = 0;
-        fclose(f);
-    }
-    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
-}
-
 static void render_server(strbuf *o)
 {
     family(o, "respd_build_info", "gauge",
@@ -200,7 +188,7 @@ static void render_memory(strbuf *o)
     metric_ll(o, "respd_used_memory_bytes", "gauge", "Bytes allocated by respd (INFO used_memory).",
               (long long)used);
     metric_ll(o, "respd_used_memory_rss_bytes", "gauge", "Resident set size of the process.",
-              (long long)rss_bytes());
+              (long long)util_rss_bytes());
     metric_ll(o, "respd_used_memory_peak_bytes", "gauge", "Most bytes allocated at once.",
               (long long)server.peak_memory);
     metric_ll(o, "respd_used_memory_startup_bytes", "gauge", "Bytes allocated at start-up.",

@@ -47,18 +47,6 @@ static void human_bytes(char *buf, size_t size, double n)
         snprintf(buf, size, "%.2f%c", n, units[u]);
 }
 
-static size_t rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    long pages = 0, resident = 0;
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-            resident = 0;
-        fclose(f);
-    }
-    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
-}
-
 static void info_server(strbuf *t)
 {
     struct utsname u;
@@ -144,7 +132,7 @@ static void info_clients(strbuf *t)
 static void info_memory(strbuf *t)
 {
     size_t used = mem_used();
-    size_t rss = rss_bytes();
+    size_t rss = util_rss_bytes();
     if (used > server.peak_memory)
         server.peak_memory = used;
     char h_used[32], h_rss[32], h_peak[32], h_total[32];

@@ -644,6 +644,29 @@ int config_load_string(const char *text, const char *origin, char *err, size_t e
     return 0;
 }
 
+/* The rest of f as a NUL-terminated string (caller frees), or NULL with
+ * errno set on a read error. */
+static char *read_all(FILE *f)
+{
+    size_t cap = 4096, len = 0;
+    char *buf = mem_alloc(cap);
+    size_t got;
+    while ((got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (cap - len < 2) {
+            cap *= 2;
+            buf = mem_realloc(buf, cap);
+        }
+    }
+    if (ferror(f)) {
+        mem_free(buf);
+        errno = EIO;
+        return NULL;
+    }
+    buf[len] = '\0';
+    return buf;
+}
+
 static char *read_file(const char *path, char *err, size_t errlen)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
@@ -651,19 +674,11 @@ static char *read_file(const char *path, char *err, size_t errlen)
         fail(err, errlen, "Fatal error, can't open config file '%s': %s", path, strerror(errno));
         return NULL;
     }
-    size_t cap = 4096, len = 0;
-    char *buf = mem_alloc(cap);
-    size_t n;
-    while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (cap - len < 2) {
-            cap *= 2;
-            buf = mem_realloc(buf, cap);
-        }
-    }
-    buf[len] = '\0';
+    char *buf = read_all(f);
     if (f != stdin)
         fclose(f);
+    if (!buf)
+        fail(err, errlen, "Fatal error, can't read config file '%s': %s", path, strerror(errno));
     return buf;
 }
 
@@ -893,24 +908,10 @@ static int rw_read(const char *path, rewrite_state *st)
     FILE *f = fopen(path, "r");
     if (!f)
         return errno == ENOENT ? 0 : -1;
-    size_t cap = 4096, len = 0;
-    char *buf = mem_alloc(cap);
-    size_t got;
-    while ((got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (cap - len < 2) {
-            cap *= 2;
-            buf = mem_realloc(buf, cap);
-        }
-    }
-    int failed = ferror(f);
+    char *buf = read_all(f);
     fclose(f);
-    if (failed) {
-        mem_free(buf);
-        errno = EIO;
+    if (!buf)
         return -1;
-    }
-    buf[len] = '\0';
     for (const char *p = buf; *p;) {
         const char *eol = strchr(p, '\n');
         size_t n = eol ? (size_t)(eol - p) : strlen(p);

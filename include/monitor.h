@@ -46,10 +46,4 @@ void monitor_feed(client *c, int argc, char **argv, const size_t *argvlen);
 /* Clears the redaction marks of a command that is not fed. */
 void monitor_forget_redactions(void);
 
-/* Appends the quoted, escaped form of s (Redis's repr: "..." with \n, \r,
- * \t, \a, \b, \\, \" and \xHH) to dst, which must have room for 4 * n + 2
- * bytes. Returns the bytes written. Exposed for tests and other modules
- * that print arguments the way Redis does. */
-size_t monitor_repr(char *dst, const char *s, size_t n);
-
 #endif

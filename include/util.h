@@ -53,6 +53,12 @@ void util_fsync_dir(const char *path);
  * it cannot be read). */
 size_t util_rss_bytes(void);
 
+/* Writes s[0..n) to dst as Redis quotes strings (sdscatrepr: MONITOR lines,
+ * CONFIG REWRITE values): in double quotes, with \\ \" \n \r \t \a \b and
+ * \xHH for other bytes outside printable ASCII. dst must hold 4 * n + 2
+ * bytes; no NUL is written. Returns the bytes written. */
+size_t util_repr(char *dst, const char *s, size_t n);
+
 /* A growable text buffer (INFO, the metrics exposition): zero-initialise,
  * append with util_strbuf_addf, release buf with mem_free. */
 typedef struct strbuf {

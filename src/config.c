@@ -945,26 +945,7 @@ static int rw_read(const char *path, rewrite_state *st)
  * writes strings). out must hold 4 * strlen(s) + 3 bytes. */
 static void quote_into(char *out, const char *s)
 {
-    char *o = out;
-    *o++ = '"';
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '\\': *o++ = '\\'; *o++ = '\\'; break;
-        case '"': *o++ = '\\'; *o++ = '"'; break;
-        case '\n': *o++ = '\\'; *o++ = 'n'; break;
-        case '\r': *o++ = '\\'; *o++ = 'r'; break;
-        case '\t': *o++ = '\\'; *o++ = 't'; break;
-        case '\a': *o++ = '\\'; *o++ = 'a'; break;
-        case '\b': *o++ = '\\'; *o++ = 'b'; break;
-        default:
-            if (isprint(*p))
-                *o++ = (char)*p;
-            else
-                o += sprintf(o, "\\x%02x", *p);
-        }
-    }
-    *o++ = '"';
-    *o = '\0';
+    out[util_repr(out, s, strlen(s))] = '\0';
 }
 
 /* Bytes in the largest unit that divides them, as Redis writes sizes. */

@@ -13,6 +13,7 @@
 #include "db.h"
 #include "ev.h"
 #include "mem.h"
+#include "util.h"
 
 static client **monitors;
 static size_t nmonitors, capmonitors;
@@ -81,37 +82,6 @@ static int is_redacted(int argi)
     return 0;
 }
 
-size_t monitor_repr(char *dst, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    char *p = dst;
-    *p++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        switch (ch) {
-        case '\\': *p++ = '\\'; *p++ = '\\'; break;
-        case '"': *p++ = '\\'; *p++ = '"'; break;
-        case '\n': *p++ = '\\'; *p++ = 'n'; break;
-        case '\r': *p++ = '\\'; *p++ = 'r'; break;
-        case '\t': *p++ = '\\'; *p++ = 't'; break;
-        case '\a': *p++ = '\\'; *p++ = 'a'; break;
-        case '\b': *p++ = '\\'; *p++ = 'b'; break;
-        default:
-            /* Printable ASCII as it is (the C locale's isprint). */
-            if (ch >= 0x20 && ch <= 0x7e) {
-                *p++ = (char)ch;
-            } else {
-                *p++ = '\\';
-                *p++ = 'x';
-                *p++ = hex[ch >> 4];
-                *p++ = hex[ch & 15];
-            }
-        }
-    }
-    *p++ = '"';
-    return (size_t)(p - dst);
-}
-
 /* Formats the monitor line for c's command into a new buffer; *len is set
  * to its length (CRLF included). The caller frees it. */
 static char *format_line(client *c, int argc, char **argv, const size_t *argvlen, size_t *len)
@@ -140,9 +110,9 @@ static char *format_line(client *c, int argc, char **argv, const size_t *argvlen
     size_t n = (size_t)hn;
     for (int i = 0; i < argc; i++) {
         if (is_redacted(i))
-            n += monitor_repr(line + n, hidden, sizeof(hidden) - 1);
+            n += util_repr(line + n, hidden, sizeof(hidden) - 1);
         else
-            n += monitor_repr(line + n, argv[i], argvlen[i]);
+            n += util_repr(line + n, argv[i], argvlen[i]);
         if (i != argc - 1)
             line[n++] = ' ';
     }

@@ -354,3 +354,34 @@ size_t util_rss_bytes(void)
     }
     return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
 }
+
+size_t util_repr(char *dst, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *p = dst;
+    *p++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        switch (ch) {
+        case '\\': *p++ = '\\'; *p++ = '\\'; break;
+        case '"': *p++ = '\\'; *p++ = '"'; break;
+        case '\n': *p++ = '\\'; *p++ = 'n'; break;
+        case '\r': *p++ = '\\'; *p++ = 'r'; break;
+        case '\t': *p++ = '\\'; *p++ = 't'; break;
+        case '\a': *p++ = '\\'; *p++ = 'a'; break;
+        case '\b': *p++ = '\\'; *p++ = 'b'; break;
+        default:
+            /* Printable ASCII as it is (the C locale's isprint). */
+            if (ch >= 0x20 && ch <= 0x7e) {
+                *p++ = (char)ch;
+            } else {
+                *p++ = '\\';
+                *p++ = 'x';
+                *p++ = hex[ch >> 4];
+                *p++ = hex[ch & 15];
+            }
+        }
+    }
+    *p++ = '"';
+    return (size_t)(p - dst);
+}

@@ -1,4 +1,4 @@
-/* test_monitor: the argument quoting of MONITOR lines (monitor_repr), which
+/* test_monitor: the argument quoting of MONITOR lines (util_repr), which
  * must match Redis's repr byte for byte and stay printable ASCII. The
  * lines themselves are compared with redis-server in
  * tests/integration/test_clientctl.c. */
@@ -10,12 +10,12 @@
 
 #include <cmocka.h>
 
-#include "monitor.h"
+#include "util.h"
 
 static char *repr(const char *s, size_t n, size_t *len)
 {
     char *out = malloc(4 * n + 3);
-    *len = monitor_repr(out, s, n);
+    *len = util_repr(out, s, n);
     out[*len] = '\0';
     return out;
 }
@@ -29,7 +29,7 @@ static void expect_repr(const char *s, size_t n, const char *want)
     free(got);
 }
 
-static void test_monitor_repr_plain_and_empty(void **state)
+static void test_util_repr_plain_and_empty(void **state)
 {
     (void)state;
     expect_repr("", 0, "\"\"");
@@ -37,7 +37,7 @@ static void test_monitor_repr_plain_and_empty(void **state)
     expect_repr("a b ~!", 6, "\"a b ~!\"");
 }
 
-static void test_monitor_repr_named_escapes(void **state)
+static void test_util_repr_named_escapes(void **state)
 {
     (void)state;
     expect_repr("\"", 1, "\"\\\"\"");
@@ -45,7 +45,7 @@ static void test_monitor_repr_named_escapes(void **state)
     expect_repr("\n\r\t\a\b", 5, "\"\\n\\r\\t\\a\\b\"");
 }
 
-static void test_monitor_repr_hex_escapes(void **state)
+static void test_util_repr_hex_escapes(void **state)
 {
     (void)state;
     expect_repr("\x00", 1, "\"\\x00\"");
@@ -56,7 +56,7 @@ static void test_monitor_repr_hex_escapes(void **state)
     expect_repr("\v\f", 2, "\"\\x0b\\x0c\"");
 }
 
-/* Decodes what monitor_repr wrote; returns the length, -1 if malformed. */
+/* Decodes what util_repr wrote; returns the length, -1 if malformed. */
 static long decode(const char *p, size_t len, char *out)
 {
     if (len < 2 || p[0] != '"' || p[len - 1] != '"')
@@ -90,7 +90,7 @@ static long decode(const char *p, size_t len, char *out)
 
 /* Every byte value: printable output within the 4n+2 bound that decodes
  * back to the input, alone and all 256 in one argument. */
-static void test_monitor_repr_every_byte_round_trips(void **state)
+static void test_util_repr_every_byte_round_trips(void **state)
 {
     (void)state;
     char all[256];
@@ -115,10 +115,10 @@ static void test_monitor_repr_every_byte_round_trips(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_monitor_repr_plain_and_empty),
-        cmocka_unit_test(test_monitor_repr_named_escapes),
-        cmocka_unit_test(test_monitor_repr_hex_escapes),
-        cmocka_unit_test(test_monitor_repr_every_byte_round_trips),
+        cmocka_unit_test(test_util_repr_plain_and_empty),
+        cmocka_unit_test(test_util_repr_named_escapes),
+        cmocka_unit_test(test_util_repr_hex_escapes),
+        cmocka_unit_test(test_util_repr_every_byte_round_trips),
     };
     return cmocka_run_group_tests_name("monitor", tests, NULL, NULL);
 }

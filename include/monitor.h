@@ -34,10 +34,15 @@ void monitor_remove(client *c);
 /* Number of monitors. */
 size_t monitor_count(void);
 
-/* Marks argument argi of the command being executed as secret: monitors see
- * "(redacted)" in its place (AUTH, HELLO ... AUTH). Marks apply to the
- * current command only; monitor_feed clears them. */
+/* Marks argument argi of the command being executed as secret, as Redis's
+ * handlers do (AUTH, HELLO ... AUTH, CONFIG SET of a sensitive setting),
+ * after the checks that come before: monitors and SLOWLOG show
+ * "(redacted)" in its place. Marks apply to the current command only;
+ * monitor_feed or monitor_forget_redactions clears them, after the slow
+ * log has read them. */
 void monitor_redact(int argi);
+/* 1 when argument argi of the command being executed was marked secret. */
+int monitor_is_redacted(int argi);
 
 /* Sends the command c just executed (argv as received) to every monitor
  * except those with replies switched off, and clears the redaction marks.

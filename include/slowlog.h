@@ -29,10 +29,11 @@ static inline int slowlog_wanted(long long usec)
     return cfg.slowlog_log_slower_than >= 0 && usec >= cfg.slowlog_log_slower_than;
 }
 
-/* Logs the command c has just run (d, c->argc, c->argv), which took usec
- * µs; call it when slowlog_wanted(usec). Copies what it keeps, then trims
- * the log to slowlog-max-len. */
-void slowlog_push(client *c, const cmd_def *d, long long usec);
+/* Logs the command c has just run (c->argc, c->argv, with the arguments its
+ * handler marked secret as "(redacted)", see monitor_redact), which took
+ * usec µs; call it when slowlog_wanted(usec). Copies what it keeps, then
+ * trims the log to slowlog-max-len. */
+void slowlog_push(client *c, long long usec);
 /* Entries in the log. */
 size_t slowlog_len(void);
 /* Entries ever logged (the next entry's id). */

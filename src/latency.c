@@ -172,7 +172,7 @@ void latency_command_done(client *c, const cmd_def *d, long long usec)
         }
     }
     if (slowlog_wanted(usec))
-        slowlog_push(c, d, usec);
+        slowlog_push(c, usec);
 }
 
 void latency_reset(void)

@@ -74,7 +74,7 @@ void monitor_forget_redactions(void)
     nredacted = 0;
 }
 
-static int is_redacted(int argi)
+int monitor_is_redacted(int argi)
 {
     for (size_t i = 0; i < nredacted; i++)
         if (redacted[i] == argi)
@@ -104,12 +104,12 @@ static char *format_line(client *c, int argc, char **argv, const size_t *argvlen
     /* Worst case: every byte becomes \xHH, plus quotes and a space each. */
     size_t cap = (size_t)hn + 2;
     for (int i = 0; i < argc; i++)
-        cap += (is_redacted(i) ? sizeof(hidden) : argvlen[i] * 4) + 3;
+        cap += (monitor_is_redacted(i) ? sizeof(hidden) : argvlen[i] * 4) + 3;
     char *line = mem_alloc(cap);
     memcpy(line, head, (size_t)hn);
     size_t n = (size_t)hn;
     for (int i = 0; i < argc; i++) {
-        if (is_redacted(i))
+        if (monitor_is_redacted(i))
             n += util_repr(line + n, hidden, sizeof(hidden) - 1);
         else
             n += util_repr(line + n, argv[i], argvlen[i]);

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "ev.h"
 #include "mem.h"
+#include "monitor.h"
 #include "reply.h"
 #include "util.h"
 
@@ -68,49 +69,9 @@ void slowlog_reset(void)
         drop_oldest();
 }
 
-/* Marks the arguments Redis hides from logs: it redacts them in the
- * handlers (AUTH, HELLO, CONFIG SET), after the checks that come before,
- * so a form refused earlier shows its arguments. */
-static void find_secrets(const client *c, const cmd_def *d, unsigned char *secret)
-{
-    int argc = c->argc;
-    if (!strcmp(d->name, "auth")) {
-        if (argc <= 3)
-            for (int i = 1; i < argc; i++)
-                secret[i] = 1;
-    } else if (!strcmp(d->name, "hello")) {
-        int j = 1;
-        if (argc >= 2) {
-            long long ver;
-            if (!util_str2ll(c->argv[1], c->argvlen[1], &ver) || ver < 2 || ver > 3)
-                return;
-            j = 2;
-        }
-        for (; j < argc; j++) {
-            int more = argc - 1 - j;
-            if (util_eq_nocase(c->argv[j], c->argvlen[j], "auth") && more >= 2) {
-                secret[j + 1] = secret[j + 2] = 1;
-                j += 2;
-            } else if (util_eq_nocase(c->argv[j], c->argvlen[j], "setname") && more >= 1) {
-                j++;
-            } else {
-                return;
-            }
-        }
-    } else if (!strcmp(d->name, "config|set")) {
-        if (argc < 4 || argc % 2)
-            return;
-        for (int i = 2; i + 1 < argc; i += 2)
-            if (config_is_sensitive(c->argv[i], c->argvlen[i]))
-                secret[i + 1] = 1;
-    }
-}
-
-void slowlog_push(client *c, const cmd_def *d, long long usec)
+void slowlog_push(client *c, long long usec)
 {
     int argc = c->argc < MAX_ARGC ? c->argc : MAX_ARGC;
-    unsigned char secret[MAX_ARGC] = {0};
-    find_secrets(c, d, secret);
     /* The texts first, to size the one allocation. */
     char more[MAX_ARGC][48];
     size_t len[MAX_ARGC], total = 0;
@@ -119,7 +80,7 @@ void slowlog_push(client *c, const cmd_def *d, long long usec)
         if (argc != c->argc && i == argc - 1) {
             snprintf(more[i], sizeof(more[i]), "... (%d more arguments)", c->argc - argc + 1);
             len[i] = strlen(more[i]);
-        } else if (secret[i]) {
+        } else if (monitor_is_redacted(i)) {
             len[i] = sizeof(redacted) - 1;
         } else if (c->argvlen[i] > MAX_STRING) {
             snprintf(more[i], sizeof(more[i]), "... (%zu more bytes)",
@@ -140,7 +101,7 @@ void slowlog_push(client *c, const cmd_def *d, long long usec)
     for (int i = 0; i < argc; i++) {
         e->argv[i] = p;
         e->argvlen[i] = len[i];
-        if (secret[i] && !more[i][0]) {
+        if (monitor_is_redacted(i) && !more[i][0]) {
             memcpy(p, redacted, len[i]);
         } else if (argc != c->argc && i == argc - 1) {
             memcpy(p, more[i], len[i]);

@@ -24,6 +24,7 @@
 #include "latency.h"
 #include "log.h"
 #include "mem.h"
+#include "monitor.h"
 #include "pause.h"
 #include "server.h"
 #include "util.h"
@@ -529,6 +530,11 @@ void cmd_config_set(client *c)
         return;
     }
     int n = (c->argc - 2) / 2;
+    /* As Redis: the values of sensitive settings are hidden from SLOWLOG
+     * (and MONITOR) whatever the outcome. */
+    for (int i = 0; i < n; i++)
+        if (config_is_sensitive(c->argv[2 + 2 * i], c->argvlen[2 + 2 * i]))
+            monitor_redact(3 + 2 * i);
     char **names = mem_alloc(sizeof(char *) * (size_t)n);
     char **values = mem_alloc(sizeof(char *) * (size_t)n);
     size_t *nl = mem_alloc(sizeof(size_t) * (size_t)n);

@@ -138,4 +138,9 @@ size_t client_count(void);
 client *client_by_id(uint64_t id);
 
 
+/* The connections' buffers: the largest query buffer and reply buffer
+ * (bytes allocated), and all they hold with the client structures (INFO
+ * mem_clients_normal, the metrics endpoint). */
+void client_buffers(size_t *max_in, size_t *max_out, size_t *total);
+
 #endif

@@ -115,4 +115,7 @@ int server_rebind(const char **err);
  * password, and the peer not on loopback (the client and metrics ports). */
 int server_protected_refuses(int fd);
 
+/* Bytes allocated now (INFO used_memory); records a new peak. */
+size_t server_memory_used(void);
+
 #endif

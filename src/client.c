@@ -731,3 +731,17 @@ client *client_by_id(uint64_t id)
             return c;
     return NULL;
 }
+
+void client_buffers(size_t *max_in, size_t *max_out, size_t *total)
+{
+    *max_in = *max_out = *total = 0;
+    for (client *c = clients_head; c; c = c->next) {
+        if (c->flags & CLIENT_FAKE)
+            continue;
+        if (c->qcap > *max_in)
+            *max_in = c->qcap;
+        if (c->out.cap > *max_out)
+            *max_out = c->out.cap;
+        *total += sizeof(*c) + c->qcap + c->out.cap;
+    }
+}

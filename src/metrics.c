@@ -176,13 +176,9 @@ static void render_server(strbuf *o)
 
 static void render_memory(strbuf *o)
 {
-    size_t used = mem_used();
-    if (used > server.peak_memory)
-        server.peak_memory = used;
-    size_t clients_mem = 0;
-    for (client *c = client_first(); c; c = c->next)
-        if (!(c->flags & CLIENT_FAKE))
-            clients_mem += sizeof(*c) + c->qcap + c->out.cap;
+    size_t used = server_memory_used();
+    size_t max_in, max_out, clients_mem;
+    client_buffers(&max_in, &max_out, &clients_mem);
     aof_info ai;
     aof_get_info(&ai);
     metric_ll(o, "respd_used_memory_bytes", "gauge", "Bytes allocated by respd (INFO used_memory).",

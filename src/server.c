@@ -94,6 +94,14 @@ void server_reset_stats(void)
 /* Redis's answer to a non-loopback client while protected mode is on and
  * no password is set; sent at once, before any command, then the socket is
  * closed. */
+size_t server_memory_used(void)
+{
+    size_t used = mem_used();
+    if (used > server.peak_memory)
+        server.peak_memory = used;
+    return used;
+}
+
 int server_protected_refuses(int fd)
 {
     return cfg.protected_mode && (!cfg.requirepass || !cfg.requirepass[0]) &&
@@ -325,9 +333,7 @@ static long long cron(ev_loop *loop, long long id, void *data)
     client_cron();
     aof_cron();
     sample_stats();
-    size_t used = mem_used();
-    if (used > server.peak_memory)
-        server.peak_memory = used;
+    server_memory_used();
     if (got_sighup) {
         got_sighup = 0;
         if (log_reopen() < 0)

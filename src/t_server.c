@@ -94,23 +94,6 @@ static void info_server(strbuf *t)
               server.config_file ? server.config_file : "");
 }
 
-/* The connections' buffers: the largest query buffer and reply buffer (bytes
- * allocated), and all they hold with the client structures (INFO
- * mem_clients_normal). */
-static void client_buffers(size_t *max_in, size_t *max_out, size_t *total)
-{
-    *max_in = *max_out = *total = 0;
-    for (client *c = client_first(); c; c = c->next) {
-        if (c->flags & CLIENT_FAKE)
-            continue;
-        if (c->qcap > *max_in)
-            *max_in = c->qcap;
-        if (c->out.cap > *max_out)
-            *max_out = c->out.cap;
-        *total += sizeof(*c) + c->qcap + c->out.cap;
-    }
-}
-
 static void info_clients(strbuf *t)
 {
     size_t max_in, max_out, total;
@@ -132,10 +115,8 @@ static void info_clients(strbuf *t)
 
 static void info_memory(strbuf *t)
 {
-    size_t used = mem_used();
+    size_t used = server_memory_used();
     size_t rss = util_rss_bytes();
-    if (used > server.peak_memory)
-        server.peak_memory = used;
     char h_used[32], h_rss[32], h_peak[32], h_total[32];
     human_bytes(h_used, sizeof(h_used), (double)used);
     human_bytes(h_rss, sizeof(h_rss), (double)rss);

@@ -37,6 +37,9 @@
  * that pipelines large replies would otherwise free and grow its buffer
  * again for every batch, an mmap, munmap and page faults each time. */
 #define OUT_KEEP (16 * 1024)
+/* ... up to this size: a buffer larger still is released as soon as it has
+ * been written out, so that megabytes do not wait for the cron. */
+#define OUT_KEEP_MAX (1024 * 1024)
 /* Fairness: while more than this much output waits for a client, its next
  * requests wait too (and its socket is not read), so one client's huge
  * replies or pipeline cost every other client at most one slice per tick. */
@@ -220,6 +223,10 @@ static int write_out(client *c)
     c->soft_limit_since = 0; /* all written: under every output limit */
     c->out.len = 0;
     c->sent = 0;
+    if (c->out.cap > OUT_KEEP_MAX) {
+        reply_shrink(&c->out, 0);
+        c->out_peak = 0;
+    }
     return 0;
 }
 

@@ -985,9 +985,16 @@ static void test_client_list_buffer_numbers(void **state)
     assert_string_equal(v, "0");
     field_of(r, "events", v, sizeof(v));
     assert_string_equal(v, "r");
+    /* A reply buffer that grew past 1 MB is released as soon as it has been
+     * written out. */
+    field_of(r, "rbs", v, sizeof(v));
+    assert_string_equal(v, "0");
     free(r);
-    /* The grown reply buffer is kept while the client uses it and released
-     * by the cron (10 times a second) once found empty: rbs back to 0. */
+    /* One between 16 KB and 1 MB is kept for the next batch and released by
+     * the cron (10 times a second) once found empty. */
+    r = call(b, "GETRANGE big 0 204799");
+    assert_int_equal(strlen(r), 204800 + 11); /* "$204800\r\n" + value + CRLF */
+    free(r);
     long long rbs = -1;
     for (int k = 0; k < 40 && rbs != 0; k++) {
         h_sleep_ms(50);

@@ -519,6 +519,14 @@ int h_which(const char *name)
     return found;
 }
 
+void h_need_tool(const char *name)
+{
+    if (!h_which(name)) {
+        fprintf(stderr, "%s not installed: skipped\n", name);
+        skip();
+    }
+}
+
 int h_redis_available(void)
 {
     return h_which("redis-server");

@@ -101,6 +101,9 @@ char *h_server_log(const h_server *s);
 
 /* Returns 1 when an executable of that name is on PATH. */
 int h_which(const char *name);
+/* Skips the calling test (cmocka's skip(), saying so on stderr) when no
+ * executable of that name is on PATH. */
+void h_need_tool(const char *name);
 /* Runs argv (argv[0] searched on PATH) with stdin from stdin_path (or
  * /dev/null) and stdout and stderr captured into *output (malloc'd,
  * NUL-terminated; may be NULL if not wanted). Kills it after timeout_ms

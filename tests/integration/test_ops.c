@@ -541,10 +541,7 @@ static void unit_copy(const char *src, const char *dst, const char *bin)
 static void test_ops_systemd_units_pass_verify(void **state)
 {
     (void)state;
-    if (!h_which("systemd-analyze")) {
-        fprintf(stderr, "systemd-analyze not installed: skipped\n");
-        skip();
-    }
+    h_need_tool("systemd-analyze");
     char src[PATH_MAX + 32], svc[256], sock[256];
     snprintf(src, sizeof(src), "%s/etc/respd.service", srcdir());
     snprintf(svc, sizeof(svc), "%s/respd.service", dir);
@@ -604,10 +601,7 @@ static void assert_same_file(const char *a, const char *b)
 static void test_ops_make_install_lays_out_prefix_and_destdir(void **state)
 {
     (void)state;
-    if (!h_which("make")) {
-        fprintf(stderr, "make not installed: skipped\n");
-        skip();
-    }
+    h_need_tool("make");
     /* The binary under test is the one installed: its build directory is
      * BUILD, and -o keeps make from rebuilding it. */
     char build[PATH_MAX], o[PATH_MAX + 8], destdir[256], dd[300];
@@ -806,10 +800,7 @@ static void test_ops_socket_activation_refuses_unusable_fds(void **state)
 static void test_ops_systemd_socket_activate_starts_respd_on_first_connection(void **state)
 {
     (void)state;
-    if (!h_which("systemd-socket-activate")) {
-        fprintf(stderr, "systemd-socket-activate not installed: skipped\n");
-        skip();
-    }
+    h_need_tool("systemd-socket-activate");
     char log[256], listen_arg[64];
     snprintf(log, sizeof(log), "%s/activate.log", dir);
     int port = h_free_port();
@@ -930,10 +921,7 @@ static void test_ops_sigterm_flushes_aof_and_removes_pidfile(void **state)
 static void test_ops_sigterm_fsyncs_the_aof(void **state)
 {
     (void)state;
-    if (!h_which("strace")) {
-        fprintf(stderr, "strace not installed: skipped\n");
-        skip();
-    }
+    h_need_tool("strace");
     char log[256], trace[256];
     snprintf(log, sizeof(log), "%s/respd.log", dir);
     snprintf(trace, sizeof(trace), "%s/strace.out", dir);

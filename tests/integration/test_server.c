@@ -548,18 +548,10 @@ static void test_server_aof_gets_time_independent_forms(void **state)
 
 /* ---- the stock Redis tools ------------------------------------------------------------ */
 
-static void need_tool(const char *name)
-{
-    if (!h_which(name)) {
-        fprintf(stderr, "%s not installed: skipped\n", name);
-        skip();
-    }
-}
-
 static void test_server_redis_cli_ping(void **state)
 {
     (void)state;
-    need_tool("redis-cli");
+    h_need_tool("redis-cli");
     char port[16];
     snprintf(port, sizeof(port), "%d", srv.port);
     const char *argv[] = {"redis-cli", "-p", port, "ping", NULL};
@@ -578,7 +570,7 @@ static int cmp_line(const void *a, const void *b)
 static void test_server_redis_cli_scan(void **state)
 {
     (void)state;
-    need_tool("redis-cli");
+    h_need_tool("redis-cli");
     enum { N = 300 };
     h_conn *c = conn_db(6);
     for (int i = 0; i < N; i++) {
@@ -614,7 +606,7 @@ static void test_server_redis_cli_scan(void **state)
 static void test_server_redis_cli_pipe(void **state)
 {
     (void)state;
-    need_tool("redis-cli");
+    h_need_tool("redis-cli");
     enum { N = 2000 };
     h_conn *c = conn_db(7);
     char dir[128], path[256];
@@ -655,7 +647,7 @@ static void test_server_redis_cli_pipe(void **state)
 static void test_server_redis_benchmark_runs_clean(void **state)
 {
     (void)state;
-    need_tool("redis-benchmark");
+    h_need_tool("redis-benchmark");
     char port[16];
     snprintf(port, sizeof(port), "%d", srv.port);
     const char *argv[] = {"redis-benchmark", "-p", port, "-t", "set,get,incr,mset", "-n",
@@ -680,7 +672,7 @@ static void test_server_redis_benchmark_runs_clean(void **state)
 static void test_server_redis_benchmark_default_suite(void **state)
 {
     (void)state;
-    need_tool("redis-benchmark");
+    h_need_tool("redis-benchmark");
     char port[16];
     snprintf(port, sizeof(port), "%d", srv.port);
     const char *argv[] = {"redis-benchmark", "-p", port, "-n", "5000", "-q", NULL};

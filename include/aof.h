@@ -12,14 +12,17 @@
  *   - time and randomness are resolved before writing: relative expiries
  *     become absolute (SET ... PXAT, PEXPIREAT), expired keys become DEL;
  *   - the loader (aof_load) must accept everything the writer and the
- *     rewriter produce; the rewriter (rewrite_dataset) must emit, for every
- *     value type, commands the loader replays to the same state;
- *   - new value types need a case in rewrite_entry.
+ *     rewriter produce; the rewriter (rewrite_db, aof_rewrite_key) must
+ *     emit, for every value type, commands the loader replays to the same
+ *     state;
+ *   - new value types need a rewrite callback in their obj_type_ops.
  */
 #ifndef RESPD_AOF_H
 #define RESPD_AOF_H
 
 #include <stddef.h>
+
+#include "object.h"
 
 typedef struct aof_info {
     int enabled;
@@ -66,6 +69,13 @@ void aof_cron(void);
 /* BGREWRITEAOF. Returns 0 when a rewrite started, -1 with errno EBUSY when one
  * is already running, or -1 on fork failure. */
 int aof_rewrite_start(void);
+
+/* The commands a rewrite writes for key e, whose expire is exp (or
+ * OBJ_NO_EXPIRE): SET (with PXAT when it expires) for a string; for a
+ * collection its type's batched commands, then PEXPIREAT. The rewrite itself
+ * gathers strings with no expire into MSETs instead; exposed for the fuzzer,
+ * which replays each key's commands through the command table. */
+void aof_rewrite_key(const obj *e, long long exp, obj_emit_fn emit, void *ctx);
 
 /* Shutdown: writes and fsyncs the buffer; stops a rewrite child. Returns 0,
  * or -1 when the data could not be made durable. */

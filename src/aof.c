@@ -585,24 +585,48 @@ static void emit_command(void *ctx, int argc, const char **argv, const size_t *l
     out_maybe_flush(o);
 }
 
-/* A collection: its type's own batched commands, then its expire. */
-static void rewrite_collection(out *o, obj *e, long long exp)
+void aof_rewrite_key(const obj *e, long long exp, obj_emit_fn emit, void *ctx)
 {
     const char *k;
     size_t kl;
     obj_key(e, &k, &kl);
-    obj_type_ops_of(obj_type(e))->rewrite(k, kl, obj_value(e), emit_command, o);
-    if (exp == OBJ_NO_EXPIRE)
-        return;
     char ms[24];
-    int msl = util_ll2str(ms, exp);
-    const char *argv[] = {"PEXPIREAT", k, ms};
-    size_t lens[] = {9, kl, (size_t)msl};
-    emit_command(o, 3, argv, lens);
+    int msl = exp == OBJ_NO_EXPIRE ? 0 : util_ll2str(ms, exp);
+    if (obj_type(e) == OBJ_STRING) {
+        const char *v;
+        size_t vl;
+        obj_str(e, &v, &vl);
+        const char *argv[] = {"SET", k, v, "PXAT", ms};
+        size_t lens[] = {3, kl, vl, 4, (size_t)msl};
+        emit(ctx, msl ? 5 : 3, argv, lens);
+        return;
+    }
+    obj_type_ops_of(obj_type(e))->rewrite(k, kl, obj_value(e), emit, ctx);
+    if (msl) {
+        const char *argv[] = {"PEXPIREAT", k, ms};
+        size_t lens[] = {9, kl, (size_t)msl};
+        emit(ctx, 3, argv, lens);
+    }
+}
+
+/* One MSET of n strings with no expire. */
+static void write_mset(out *o, obj **batch, int n)
+{
+    buf_header(&o->b, '*', 1 + 2 * n);
+    buf_bulk(&o->b, "MSET", 4);
+    for (int i = 0; i < n; i++) {
+        const char *k, *v;
+        size_t kl, vl;
+        obj_key(batch[i], &k, &kl);
+        obj_str(batch[i], &v, &vl);
+        buf_bulk(&o->b, k, kl);
+        buf_bulk(&o->b, v, vl);
+    }
+    out_maybe_flush(o);
 }
 
 /* Writes the commands that rebuild database d. Strings without an expire go
- * in MSET batches; a string with one is a single SET ... PXAT. */
+ * in MSET batches; every other key is written by aof_rewrite_key. */
 static void rewrite_db(out *o, db *d, long long now)
 {
     obj *batch[MSET_BATCH];
@@ -615,52 +639,20 @@ static void rewrite_db(out *o, db *d, long long now)
     buf_bulk(&o->b, "SELECT", 6);
     buf_bulk(&o->b, id, (size_t)idlen);
     ht_iter_init(&it, d->keys);
-    for (;;) {
-        e = ht_iter_next(&it);
-        if (e && obj_expire(e) == OBJ_NO_EXPIRE && obj_type(e) == OBJ_STRING) {
-            batch[nb++] = e;
-            if (nb < MSET_BATCH)
-                continue;
-        }
-        if (nb > 0 && (!e || nb == MSET_BATCH || obj_expire(e) != OBJ_NO_EXPIRE)) {
-            buf_header(&o->b, '*', 1 + 2 * nb);
-            buf_bulk(&o->b, "MSET", 4);
-            for (int i = 0; i < nb; i++) {
-                const char *k, *v;
-                size_t kl, vl;
-                obj_key(batch[i], &k, &kl);
-                obj_str(batch[i], &v, &vl);
-                buf_bulk(&o->b, k, kl);
-                buf_bulk(&o->b, v, vl);
-            }
-            nb = 0;
-            out_maybe_flush(o);
-        }
-        if (!e)
-            break;
+    while ((e = ht_iter_next(&it))) {
         long long exp = obj_expire(e);
-        if (exp != OBJ_NO_EXPIRE && exp <= now)
-            continue; /* already expired: leave it out */
-        if (obj_type(e) != OBJ_STRING) {
-            rewrite_collection(o, e, exp);
-            continue;
+        if (exp == OBJ_NO_EXPIRE && obj_type(e) == OBJ_STRING) {
+            batch[nb++] = e;
+            if (nb == MSET_BATCH) {
+                write_mset(o, batch, nb);
+                nb = 0;
+            }
+        } else if (exp == OBJ_NO_EXPIRE || exp > now) { /* an expired key is left out */
+            aof_rewrite_key(e, exp, emit_command, o);
         }
-        if (exp == OBJ_NO_EXPIRE)
-            continue;
-        const char *k, *v;
-        size_t kl, vl;
-        char ms[24];
-        int msl = util_ll2str(ms, exp);
-        obj_key(e, &k, &kl);
-        obj_str(e, &v, &vl);
-        buf_header(&o->b, '*', 5);
-        buf_bulk(&o->b, "SET", 3);
-        buf_bulk(&o->b, k, kl);
-        buf_bulk(&o->b, v, vl);
-        buf_bulk(&o->b, "PXAT", 4);
-        buf_bulk(&o->b, ms, (size_t)msl);
-        out_maybe_flush(o);
     }
+    if (nb > 0)
+        write_mset(o, batch, nb);
 }
 
 /* The child's work: returns the exit status. */

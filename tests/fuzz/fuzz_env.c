@@ -979,33 +979,6 @@ static void replay_emit(void *ctx, int argc, const char **argv, const size_t *le
     replay(argc, argv, lens);
 }
 
-/* Replays what the rewrite writes for key o: SET for a string, the type's
- * commands for a collection, then PEXPIREAT for an expire. */
-static void replay_key(const obj *o)
-{
-    const char *k;
-    size_t kl;
-    obj_key(o, &k, &kl);
-    if (obj_type(o) == OBJ_STRING) {
-        const char *v;
-        size_t vl;
-        obj_str(o, &v, &vl);
-        const char *argv[] = {"SET", k, v};
-        size_t lens[] = {3, kl, vl};
-        replay(3, argv, lens);
-    } else {
-        obj_type_ops_of(obj_type(o))->rewrite(k, kl, obj_value(o), replay_emit, NULL);
-    }
-    long long exp = obj_expire(o);
-    if (exp == OBJ_NO_EXPIRE)
-        return;
-    char ms[24];
-    int msl = util_ll2str(ms, exp);
-    const char *argv[] = {"PEXPIREAT", k, ms};
-    size_t lens[] = {9, kl, (size_t)msl};
-    replay(3, argv, lens);
-}
-
 /* ---- temporary directories ------------------------------------------------- */
 
 /* Removes the directory tree at path (files one level deep, as ours hold). */
@@ -1151,7 +1124,7 @@ void fuzz_check_rewrite(void)
             const char *k;
             size_t kl;
             obj_key(o, &k, &kl);
-            replay_key(o);
+            aof_rewrite_key(o, obj_expire(o), replay_emit, NULL);
             obj *copy = db_peek(&scratch, k, kl);
             FUZZ_CHECK(copy, "db %d key '%.*s': gone after replaying its rewrite", i, (int)kl, k);
             a.len = b.len = 0;

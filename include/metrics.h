@@ -43,7 +43,5 @@ void metrics_stop(void);
  * but may still become a well-formed GET, else 200 (GET /metrics), 400, 404
  * or 431 (no complete request within max bytes). Pure; exposed for tests. */
 int metrics_parse_request(const char *buf, size_t len, size_t max);
-/* The exposition text, as a mem_alloc'd buffer of *len bytes. */
-char *metrics_render(size_t *len);
 
 #endif

@@ -31,8 +31,6 @@ int monitor_add(client *c);
 /* Ends c's monitor mode; nothing when it was not a monitor. Called by RESET
  * and when the client is freed. */
 void monitor_remove(client *c);
-/* Number of monitors. */
-size_t monitor_count(void);
 
 /* Marks argument argi of the command being executed as secret, as Redis's
  * handlers do (AUTH, HELLO ... AUTH, CONFIG SET of a sensitive setting),

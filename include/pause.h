@@ -41,8 +41,6 @@ void pause_start(int type, long long timeout_ms);
 /* Ends the pause now (CLIENT UNPAUSE); held commands run in the next loop
  * iteration. */
 void pause_stop(void);
-/* PAUSE_OFF, PAUSE_WRITE or PAUSE_ALL. */
-int pause_type(void);
 
 /* Called by cmd_execute for c's current request. stage PAUSE_ALL: right
  * after the lookup (d is NULL for an unknown command); stage PAUSE_WRITE:

@@ -419,7 +419,7 @@ static void render_commands(strbuf *o)
     each_command(o, command_histogram, 0);
 }
 
-char *metrics_render(size_t *len)
+static char *metrics_render(size_t *len)
 {
     strbuf o = {0};
     render_server(&o);

@@ -55,11 +55,6 @@ void monitor_remove(client *c)
     }
 }
 
-size_t monitor_count(void)
-{
-    return nmonitors;
-}
-
 void monitor_redact(int argi)
 {
     if (nredacted == capredacted) {

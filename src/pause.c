@@ -37,11 +37,6 @@ static held *queue;             /* held requests are queue[head, tail) */
 static size_t head, tail, cap;
 static size_t nwaiting;
 
-int pause_type(void)
-{
-    return kind;
-}
-
 size_t pause_waiting(void)
 {
     return nwaiting;

@@ -587,22 +587,19 @@ void cmd_execute(client *c)
         unknown_command(c);
         return;
     }
-    if (d->subcmds && c->argc >= 2) {
-        cmd_def *s = sub;
-        if (s) {
-            d = s;
-        } else {
-            /* As Redis: the name as typed, which a rename may have changed. */
-            char upper[MAX_NAME_LEN + 1];
-            size_t i;
-            for (i = 0; i < c->argvlen[0] && i < sizeof(upper) - 1; i++)
-                upper[i] = (char)toupper((unsigned char)c->argv[0][i]);
-            upper[i] = '\0';
-            reject(c, d, "ERR unknown subcommand '%.*s'. Try %s HELP.",
-                   (int)(c->argvlen[1] < 128 ? c->argvlen[1] : 128), c->argv[1], upper);
-            return;
-        }
+    if (has_sub && !sub) {
+        /* As Redis: the name as typed, which a rename may have changed. */
+        char upper[MAX_NAME_LEN + 1];
+        size_t i;
+        for (i = 0; i < c->argvlen[0] && i < sizeof(upper) - 1; i++)
+            upper[i] = (char)toupper((unsigned char)c->argv[0][i]);
+        upper[i] = '\0';
+        reject(c, d, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+               (int)(c->argvlen[1] < 128 ? c->argvlen[1] : 128), c->argv[1], upper);
+        return;
     }
+    if (sub)
+        d = sub;
     if ((d->arity > 0 && c->argc != d->arity) || (d->arity < 0 && c->argc < -d->arity) ||
         (!d->proc)) {
         reject(c, d, "ERR wrong number of arguments for '%s' command", d->name);

@@ -628,6 +628,28 @@ int h_redis_start(h_server *s)
     return -1;
 }
 
+int h_pair_start(h_server *respd, const char *const *extra, h_server *redis, int *have_redis)
+{
+    if (h_respd_start(respd, NULL, extra) < 0)
+        return -1;
+    *have_redis = h_redis_start(redis) == 0;
+    if (!*have_redis)
+        fprintf(stderr, "redis-server not available: the comparisons with it are skipped\n");
+    return 0;
+}
+
+int h_pair_stop(h_server *respd, h_server *redis, int have_redis)
+{
+    int st = h_server_stop(respd);
+    if (have_redis)
+        h_server_stop(redis);
+    if (st != 0) {
+        fprintf(stderr, "respd exited with status %d\n", st);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- connections ------------------------------------------------------------ */
 
 h_conn *h_connect(int port, int timeout_ms)

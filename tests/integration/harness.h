@@ -82,6 +82,16 @@ int h_redis_available(void);
  * Returns 0 or -1. */
 int h_redis_start(h_server *s);
 
+/* The fixture of the differential test groups: starts respd (extra as for
+ * h_respd_start) and, when redis-server is installed, a redis-server beside
+ * it. Returns -1 when respd did not start. Otherwise returns 0 with
+ * *have_redis 1 when redis-server runs too, or 0 (said on stderr) when the
+ * comparisons with it cannot run. */
+int h_pair_start(h_server *respd, const char *const *extra, h_server *redis, int *have_redis);
+/* Stops what h_pair_start started. Returns 0 when respd exited with status
+ * 0, else -1 with its status on stderr. */
+int h_pair_stop(h_server *respd, h_server *redis, int have_redis);
+
 /* Sends SIGTERM, waits up to ~5 s, then SIGKILLs; reaps the process and
  * removes the temp directory. Returns the exit code (0..255), 128+signal when
  * a signal ended it, or -1 when it was not running. Safe to call twice. */

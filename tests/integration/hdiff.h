@@ -198,23 +198,13 @@ static int have_redis __attribute__((unused));
 static __attribute__((unused)) int hdiff_group_setup(void **state)
 {
     (void)state;
-    if (h_respd_start(&respd_srv, NULL, NULL) < 0)
-        return -1;
-    have_redis = h_redis_available() && h_redis_start(&redis_srv) == 0;
-    if (!have_redis)
-        fprintf(stderr, "redis-server not available: differential tests skipped\n");
-    return 0;
+    return h_pair_start(&respd_srv, NULL, &redis_srv, &have_redis);
 }
 
 static __attribute__((unused)) int hdiff_group_teardown(void **state)
 {
     (void)state;
-    int st = h_server_stop(&respd_srv);
-    if (have_redis)
-        h_server_stop(&redis_srv);
-    if (st != 0)
-        fprintf(stderr, "respd exited with status %d\n", st);
-    return st == 0 ? 0 : -1;
+    return h_pair_stop(&respd_srv, &redis_srv, have_redis);
 }
 
 static __attribute__((unused)) void hdiff_check(const char *test, const char *const *steps)

@@ -1241,27 +1241,16 @@ static int group_setup(void **state)
         return -1;
     snprintf(sock_path, sizeof(sock_path), "%s/respd.sock", sock_dir);
     const char *extra[] = {"--unixsocket", sock_path, NULL};
-    if (h_respd_start(&respd_srv, NULL, extra) < 0)
-        return -1;
-    have_redis = h_redis_start(&redis_srv) == 0;
-    if (!have_redis)
-        fprintf(stderr, "redis-server not available: differential tests are skipped\n");
-    return 0;
+    return h_pair_start(&respd_srv, extra, &redis_srv, &have_redis);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    int st = h_server_stop(&respd_srv);
-    if (have_redis)
-        h_server_stop(&redis_srv);
+    int st = h_pair_stop(&respd_srv, &redis_srv, have_redis);
     unlink(sock_path);
     rmdir(sock_dir);
-    if (st != 0) {
-        fprintf(stderr, "respd exited with status %d\n", st);
-        return -1;
-    }
-    return 0;
+    return st;
 }
 
 int main(void)

@@ -2811,25 +2811,13 @@ static int group_setup(void **state)
     h_raise_nofile(4096);
     verbose = getenv("RESPD_ITEST_VERBOSE") != NULL;
     strict = getenv("RESPD_ITEST_STRICT") != NULL;
-    if (h_respd_start(&respd_srv, NULL, NULL) < 0)
-        return -1;
-    have_redis = h_redis_start(&redis_srv) == 0;
-    if (!have_redis)
-        fprintf(stderr, "redis-server not available: differential tests are skipped\n");
-    return 0;
+    return h_pair_start(&respd_srv, NULL, &redis_srv, &have_redis);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    int st = h_server_stop(&respd_srv);
-    if (have_redis)
-        h_server_stop(&redis_srv);
-    if (st != 0) {
-        fprintf(stderr, "respd exited with status %d\n", st);
-        return -1;
-    }
-    return 0;
+    return h_pair_stop(&respd_srv, &redis_srv, have_redis);
 }
 
 int main(void)

@@ -1236,11 +1236,8 @@ static void test_hostile_canaries_intact(void **state)
 static int group_setup(void **state)
 {
     (void)state;
-    if (h_respd_start(&rs, NULL, NULL) < 0)
+    if (h_pair_start(&rs, NULL, &ref, &have_ref) < 0)
         return -1;
-    have_ref = h_redis_available() && h_redis_start(&ref) == 0;
-    if (!have_ref)
-        fprintf(stderr, "redis-server not available: replies are not compared\n");
     watch = h_connect(rs.port, 2000);
     if (!watch)
         return -1;
@@ -1257,14 +1254,7 @@ static int group_teardown(void **state)
 {
     (void)state;
     h_close(watch);
-    if (have_ref)
-        h_server_stop(&ref);
-    int st = h_server_stop(&rs);
-    if (st != 0) {
-        fprintf(stderr, "respd exited with status %d\n", st);
-        return -1;
-    }
-    return 0;
+    return h_pair_stop(&rs, &ref, have_ref);
 }
 
 int main(void)

@@ -924,21 +924,13 @@ static void test_set_aof_roundtrip(void **state)
 static int group_setup(void **state)
 {
     (void)state;
-    if (h_respd_start(&respd_srv, NULL, NULL) != 0)
-        return -1;
-    have_redis = h_redis_available() && h_redis_start(&redis_srv) == 0;
-    if (!have_redis)
-        fprintf(stderr, "redis-server not available: differential tests skipped\n");
-    return 0;
+    return h_pair_start(&respd_srv, NULL, &redis_srv, &have_redis);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    h_server_stop(&respd_srv);
-    if (have_redis)
-        h_server_stop(&redis_srv);
-    return 0;
+    return h_pair_stop(&respd_srv, &redis_srv, have_redis);
 }
 
 int main(void)

@@ -1124,16 +1124,23 @@ void h_expect(h_conn *c, const char *line, const char *want)
     free(r);
 }
 
-long long h_info_field(h_conn *c, const char *section, const char *field)
+long long h_call_num(h_conn *c, const char *line, const char *key)
 {
-    char *r = h_callf(c, "INFO %s", section);
-    assert_non_null(r);
-    char key[128];
-    snprintf(key, sizeof(key), "\r\n%s:", field);
+    char *r = h_call(c, line);
+    if (!r)
+        fail_msg("no reply to %s", line);
     const char *p = strstr(r, key);
     long long v = p ? atoll(p + strlen(key)) : -1;
     free(r);
     return v;
+}
+
+long long h_info_field(h_conn *c, const char *section, const char *field)
+{
+    char line[128], key[128];
+    snprintf(line, sizeof(line), "INFO %s", section);
+    snprintf(key, sizeof(key), "\r\n%s:", field);
+    return h_call_num(c, line, key);
 }
 
 long h_rss_kb(pid_t pid)

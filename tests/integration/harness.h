@@ -199,6 +199,10 @@ char *h_escape(const char *p, size_t n, size_t max);
 /* Test helpers that assert (cmocka): h_expect sends line and requires the
  * reply to be exactly want, printing both escaped when it is not. */
 void h_expect(h_conn *c, const char *line, const char *want);
+/* Sends line and returns the number that follows key in the reply (key as
+ * "\r\nused_memory:" of INFO or " qbuf=" of CLIENT LIST), or -1 when key is
+ * not in it. Asserts (cmocka) that a reply came. */
+long long h_call_num(h_conn *c, const char *line, const char *key);
 /* The number after "field:" in the INFO section, or -1 when absent. */
 long long h_info_field(h_conn *c, const char *section, const char *field);
 /* VmRSS of a process in KB, or -1. */

@@ -72,18 +72,6 @@ static long long call_int(h_conn *c, const char *line)
     return v;
 }
 
-static long long info_field(h_conn *c, const char *field)
-{
-    char *r = h_call(c, "INFO persistence");
-    assert_non_null(r);
-    char key[64];
-    snprintf(key, sizeof(key), "\r\n%s:", field);
-    char *p = strstr(r, key);
-    long long v = p ? atoll(p + strlen(key)) : -1;
-    free(r);
-    return v;
-}
-
 static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -467,9 +455,9 @@ static void test_aof_expiry_survives_restart_as_absolute_time(void **state)
 static void wait_rewrite_done(h_conn *c)
 {
     long long deadline = h_now_ms() + 20000;
-    while (info_field(c, "aof_rewrite_in_progress") != 0 && h_now_ms() < deadline)
+    while (h_info_field(c, "persistence", "aof_rewrite_in_progress") != 0 && h_now_ms() < deadline)
         h_sleep_ms(20);
-    assert_int_equal(info_field(c, "aof_rewrite_in_progress"), 0);
+    assert_int_equal(h_info_field(c, "persistence", "aof_rewrite_in_progress"), 0);
 }
 
 static void test_aof_rewrite_under_load_replays_to_live_dataset(void **state)
@@ -502,7 +490,7 @@ static void test_aof_rewrite_under_load_replays_to_live_dataset(void **state)
             free(h_callf(w, "SELECT %d", (i / 11) % 3));
     }
     wait_rewrite_done(c);
-    assert_int_equal(info_field(c, "aof_last_bgrewrite_status") == -1, 0);
+    assert_int_equal(h_info_field(c, "persistence", "aof_last_bgrewrite_status") == -1, 0);
     free(h_call(w, "SELECT 1"));
     h_expect(w, "SET after rewrite", "+OK\r\n");
     char *live = dump_dataset(s.port);
@@ -526,12 +514,12 @@ static void test_aof_rewrite_shrinks_file(void **state)
     h_conn *c = h_connect(s.port, 2000);
     for (int i = 0; i < 2000; i++)
         free(h_call(c, "INCR hot"));
-    long long before = info_field(c, "aof_current_size");
+    long long before = h_info_field(c, "persistence", "aof_current_size");
     h_expect(c, "BGREWRITEAOF", "+Background append only file rewriting started\r\n");
     wait_rewrite_done(c);
-    long long after = info_field(c, "aof_current_size");
+    long long after = h_info_field(c, "persistence", "aof_current_size");
     assert_true(after < before / 10);
-    assert_int_equal(info_field(c, "aof_base_size"), after);
+    assert_int_equal(h_info_field(c, "persistence", "aof_base_size"), after);
     h_expect(c, "GET hot", "$4\r\n2000\r\n");
     h_close(c);
     h_server_stop_ok(&s);

@@ -2633,19 +2633,6 @@ static void test_compat_arity_errors_for_every_command(void **state)
     assert_int_equal(bad, 0);
 }
 
-static long long stat_field(h_conn *c, const char *field)
-{
-    char *r = h_call(c, "INFO stats");
-    long long v = -1;
-    char key[64];
-    snprintf(key, sizeof(key), "\r\n%s:", field);
-    const char *p = r ? strstr(r, key) : NULL;
-    if (p)
-        v = atoll(p + strlen(key));
-    free(r);
-    return v;
-}
-
 /* Which commands count keyspace hits and misses, and how many: each
  * command's effect on the two counters must be Redis's. */
 static void test_compat_keyspace_hits_misses(void **state)
@@ -2675,11 +2662,11 @@ static void test_compat_keyspace_hits_misses(void **state)
     for (int k = 0; cmds[k]; k++) {
         long long d[2][2];
         for (int i = 0; i < 2; i++) {
-            long long h0 = stat_field(c[i], "keyspace_hits");
-            long long m0 = stat_field(c[i], "keyspace_misses");
+            long long h0 = h_info_field(c[i], "stats", "keyspace_hits");
+            long long m0 = h_info_field(c[i], "stats", "keyspace_misses");
             free(h_call(c[i], cmds[k]));
-            d[i][0] = stat_field(c[i], "keyspace_hits") - h0;
-            d[i][1] = stat_field(c[i], "keyspace_misses") - m0;
+            d[i][0] = h_info_field(c[i], "stats", "keyspace_hits") - h0;
+            d[i][1] = h_info_field(c[i], "stats", "keyspace_misses") - m0;
         }
         if (d[0][0] != d[1][0] || d[0][1] != d[1][1]) {
             fprintf(stderr, "MISMATCH [%s] hits/misses: respd +%lld/+%lld redis +%lld/+%lld\n",

@@ -47,14 +47,10 @@ static char *call(h_conn *c, const char *line)
 /* A number from the CLIENT LIST line of client id (" name=" field), or -1. */
 static long long client_field(h_conn *c, long long id, const char *name)
 {
-    char *r = h_callf(c, "CLIENT LIST ID %lld", id);
-    assert_non_null(r);
-    char key[64];
+    char line[64], key[64];
+    snprintf(line, sizeof(line), "CLIENT LIST ID %lld", id);
     snprintf(key, sizeof(key), " %s=", name);
-    const char *p = strstr(r, key);
-    long long v = p ? atoll(p + strlen(key)) : -1;
-    free(r);
-    return v;
+    return h_call_num(c, line, key);
 }
 
 /* The shared respd still answers, promptly. */

@@ -245,19 +245,6 @@ static int info_has(const info *in, const char *field)
     return 0;
 }
 
-/* The value after "field:" in INFO section, as a number (-1 if absent). */
-static double info_num(h_conn *c, const char *section, const char *field)
-{
-    char *r = h_callf(c, "INFO %s", section);
-    assert_non_null(r);
-    char key[128];
-    snprintf(key, sizeof(key), "\r\n%s:", field);
-    const char *p = strstr(r, key);
-    double v = p ? atof(p + strlen(key)) : -1;
-    free(r);
-    return v;
-}
-
 /* The INFO latencystats line of cmd ("" when absent), without CRLF. */
 static char *latency_line(h_conn *c, const char *cmd)
 {
@@ -854,28 +841,28 @@ static void test_introspect_info_new_fields_hold_true_values(void **state)
     ok(c, "SELECT 9");
     ok(c, "FLUSHDB");
     /* Reads and writes are counted. */
-    double reads = info_num(c, "stats", "total_reads_processed");
-    double writes = info_num(c, "stats", "total_writes_processed");
+    long long reads = h_info_field(c, "stats", "total_reads_processed");
+    long long writes = h_info_field(c, "stats", "total_writes_processed");
     for (int i = 0; i < 10; i++)
         run_line(c, "PING");
-    assert_true(info_num(c, "stats", "total_reads_processed") >= reads + 10);
-    assert_true(info_num(c, "stats", "total_writes_processed") >= writes + 10);
+    assert_true(h_info_field(c, "stats", "total_reads_processed") >= reads + 10);
+    assert_true(h_info_field(c, "stats", "total_writes_processed") >= writes + 10);
     /* A client blocked with a timeout is in the timeout table, one blocked
      * forever is not. */
     h_conn *b1 = connect_to(&respd_srv), *b2 = connect_to(&respd_srv);
     assert_int_equal(h_send_str(b1, "*3\r\n$5\r\nBLPOP\r\n$2\r\nq1\r\n$2\r\n30\r\n"), 0);
     assert_int_equal(h_send_str(b2, "*3\r\n$5\r\nBLPOP\r\n$2\r\nq2\r\n$1\r\n0\r\n"), 0);
     long long t0 = h_now_ms();
-    while (info_num(c, "clients", "blocked_clients") < 2 && h_now_ms() - t0 < 2000)
+    while (h_info_field(c, "clients", "blocked_clients") < 2 && h_now_ms() - t0 < 2000)
         h_sleep_ms(10);
-    assert_int_equal((long long)info_num(c, "clients", "blocked_clients"), 2);
-    assert_int_equal((long long)info_num(c, "clients", "clients_in_timeout_table"), 1);
+    assert_int_equal(h_info_field(c, "clients", "blocked_clients"), 2);
+    assert_int_equal(h_info_field(c, "clients", "clients_in_timeout_table"), 1);
     h_close(b1);
     h_close(b2);
     t0 = h_now_ms();
-    while (info_num(c, "clients", "blocked_clients") > 0 && h_now_ms() - t0 < 2000)
+    while (h_info_field(c, "clients", "blocked_clients") > 0 && h_now_ms() - t0 < 2000)
         h_sleep_ms(10);
-    assert_int_equal((long long)info_num(c, "clients", "clients_in_timeout_table"), 0);
+    assert_int_equal(h_info_field(c, "clients", "clients_in_timeout_table"), 0);
     /* A client holding half of a 200 KB argument shows in the client
      * memory figures. */
     h_conn *big = connect_to(&respd_srv);
@@ -886,13 +873,13 @@ static void test_introspect_info_new_fields_hold_true_values(void **state)
     memset(half, 'z', 100000);
     assert_int_equal(h_send(big, half, 100000), 0);
     t0 = h_now_ms();
-    while (info_num(c, "clients", "client_recent_max_input_buffer") < 100000 &&
+    while (h_info_field(c, "clients", "client_recent_max_input_buffer") < 100000 &&
            h_now_ms() - t0 < 2000)
         h_sleep_ms(10);
-    assert_true(info_num(c, "clients", "client_recent_max_input_buffer") >= 100000);
-    assert_true(info_num(c, "memory", "mem_clients_normal") >= 100000);
-    assert_true(info_num(c, "memory", "used_memory_overhead") >=
-                info_num(c, "memory", "used_memory_startup") + 100000);
+    assert_true(h_info_field(c, "clients", "client_recent_max_input_buffer") >= 100000);
+    assert_true(h_info_field(c, "memory", "mem_clients_normal") >= 100000);
+    assert_true(h_info_field(c, "memory", "used_memory_overhead") >=
+                h_info_field(c, "memory", "used_memory_startup") + 100000);
     assert_int_equal(h_send(big, half, 100000), 0);
     free(half);
     assert_int_equal(h_send_str(big, "\r\n"), 0);
@@ -902,22 +889,22 @@ static void test_introspect_info_new_fields_hold_true_values(void **state)
     free(r);
     h_close(big);
     /* A rewrite forks: total_forks, latest_fork_usec; RESETSTAT clears. */
-    double forks = info_num(c, "stats", "total_forks");
-    double rewrites = info_num(c, "persistence", "aof_rewrites");
+    long long forks = h_info_field(c, "stats", "total_forks");
+    long long rewrites = h_info_field(c, "persistence", "aof_rewrites");
     r = h_call(c, "BGREWRITEAOF");
     assert_non_null(r);
     free(r);
     t0 = h_now_ms();
-    while (info_num(c, "persistence", "aof_rewrite_in_progress") != 0 && h_now_ms() - t0 < 5000)
+    while (h_info_field(c, "persistence", "aof_rewrite_in_progress") != 0 && h_now_ms() - t0 < 5000)
         h_sleep_ms(20);
     h_sleep_ms(200); /* the cron reaps the child */
     t0 = h_now_ms();
-    while (info_num(c, "persistence", "aof_rewrites") < rewrites + 1 && h_now_ms() - t0 < 3000)
+    while (h_info_field(c, "persistence", "aof_rewrites") < rewrites + 1 && h_now_ms() - t0 < 3000)
         h_sleep_ms(20);
-    assert_int_equal((long long)info_num(c, "stats", "total_forks"), (long long)forks + 1);
-    assert_true(info_num(c, "stats", "latest_fork_usec") > 0);
-    assert_int_equal((long long)info_num(c, "persistence", "aof_rewrites"), (long long)rewrites + 1);
-    assert_int_equal((long long)info_num(c, "persistence", "aof_rewrites_consecutive_failures"), 0);
+    assert_int_equal(h_info_field(c, "stats", "total_forks"), forks + 1);
+    assert_true(h_info_field(c, "stats", "latest_fork_usec") > 0);
+    assert_int_equal(h_info_field(c, "persistence", "aof_rewrites"), rewrites + 1);
+    assert_int_equal(h_info_field(c, "persistence", "aof_rewrites_consecutive_failures"), 0);
     /* Active expiry of many keys takes measurable time. */
     char *buf = malloc(60 * 100000);
     size_t len = 0;
@@ -933,15 +920,15 @@ static void test_introspect_info_new_fields_hold_true_values(void **state)
     t0 = h_now_ms();
     while (db_listed(c, 9) && h_now_ms() - t0 < 10000)
         h_sleep_ms(50);
-    assert_true(info_num(c, "stats", "expired_keys") >= 100000);
-    assert_true(info_num(c, "stats", "expire_cycle_cpu_milliseconds") >= 1);
+    assert_true(h_info_field(c, "stats", "expired_keys") >= 100000);
+    assert_true(h_info_field(c, "stats", "expire_cycle_cpu_milliseconds") >= 1);
     /* Event-loop cycles: counted and timed; the 100,000 pipelined SETs ran
      * many to a cycle (but in slices, not all in one). The Debug section is
      * shown only when named, as in Redis 7.2. */
-    assert_true(info_num(c, "stats", "eventloop_cycles") > 10);
-    assert_true(info_num(c, "stats", "eventloop_duration_sum") > 0);
-    assert_true(info_num(c, "debug", "eventloop_duration_max") > 0);
-    double per_cycle = info_num(c, "debug", "eventloop_cmd_per_cycle_max");
+    assert_true(h_info_field(c, "stats", "eventloop_cycles") > 10);
+    assert_true(h_info_field(c, "stats", "eventloop_duration_sum") > 0);
+    assert_true(h_info_field(c, "debug", "eventloop_duration_max") > 0);
+    long long per_cycle = h_info_field(c, "debug", "eventloop_cmd_per_cycle_max");
     assert_true(per_cycle > 16 && per_cycle < 100000);
     r = h_call(c, "INFO everything");
     assert_non_null(r);
@@ -949,11 +936,11 @@ static void test_introspect_info_new_fields_hold_true_values(void **state)
     assert_null(strstr(r, "eventloop_duration_max"));
     free(r);
     ok(c, "CONFIG RESETSTAT");
-    assert_true(info_num(c, "debug", "eventloop_cmd_per_cycle_max") < per_cycle);
-    assert_int_equal((long long)info_num(c, "stats", "total_forks"), 0);
-    assert_int_equal((long long)info_num(c, "stats", "latest_fork_usec"), 0);
-    assert_int_equal((long long)info_num(c, "persistence", "aof_rewrites"), 0);
-    assert_int_equal((long long)info_num(c, "stats", "expire_cycle_cpu_milliseconds"), 0);
+    assert_true(h_info_field(c, "debug", "eventloop_cmd_per_cycle_max") < per_cycle);
+    assert_int_equal(h_info_field(c, "stats", "total_forks"), 0);
+    assert_int_equal(h_info_field(c, "stats", "latest_fork_usec"), 0);
+    assert_int_equal(h_info_field(c, "persistence", "aof_rewrites"), 0);
+    assert_int_equal(h_info_field(c, "stats", "expire_cycle_cpu_milliseconds"), 0);
     h_close(c);
 }
 

@@ -619,14 +619,10 @@ static void ok(h_conn *c, const char *line, const char *want)
 /* calls= of cmdstat_<cmd>, or 0. */
 static long long cmdstat_calls(h_conn *c, const char *cmd)
 {
-    char *r = h_call(c, "INFO commandstats");
-    assert_non_null(r);
     char key[128];
     snprintf(key, sizeof(key), "\r\ncmdstat_%s:calls=", cmd);
-    const char *p = strstr(r, key);
-    long long v = p ? atoll(p + strlen(key)) : 0;
-    free(r);
-    return v;
+    long long v = h_call_num(c, "INFO commandstats", key);
+    return v < 0 ? 0 : v;
 }
 
 static double value_of(const expo *e, const char *key)

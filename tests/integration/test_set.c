@@ -818,16 +818,6 @@ static void test_set_random_invariants(void **state)
 
 /* ---- AOF round trip ---------------------------------------------------------- */
 
-static long long info_field(h_conn *c, const char *field)
-{
-    char *r = h_call(c, "INFO persistence");
-    assert_non_null(r);
-    char *p = strstr(r, field);
-    long long v = p ? atoll(p + strlen(field) + 1) : -1;
-    free(r);
-    return v;
-}
-
 /* A text of every set's sorted members, for comparing states. */
 static char *dump_sets(h_conn *c)
 {
@@ -893,9 +883,9 @@ static void test_set_aof_roundtrip(void **state)
     /* Rewrite, then change more so the tail after the rewrite counts too. */
     expect(c, "BGREWRITEAOF", "+Background append only file rewriting started\r\n");
     long long deadline = h_now_ms() + 10000;
-    while (info_field(c, "aof_rewrite_in_progress") != 0 && h_now_ms() < deadline)
+    while (h_info_field(c, "persistence", "aof_rewrite_in_progress") != 0 && h_now_ms() < deadline)
         h_sleep_ms(20);
-    assert_int_equal(info_field(c, "aof_rewrite_in_progress"), 0);
+    assert_int_equal(h_info_field(c, "persistence", "aof_rewrite_in_progress"), 0);
     free(h_call(c, "SPOP ints 3"));
     free(h_call(c, "SPOP big"));
     free(before);

@@ -1124,6 +1124,20 @@ void h_expect(h_conn *c, const char *line, const char *want)
     free(r);
 }
 
+void h_expect_replies(h_conn *c, long n, const char *want)
+{
+    for (long i = 0; i < n; i++) {
+        char *r = NULL;
+        if (h_read_reply(c, H_REPLY_TIMEOUT_MS, &r, NULL) < 0)
+            fail_msg("reply %ld of %ld missing", i, n);
+        if (strcmp(r, want) != 0) {
+            char *e = h_escape(r, strlen(r), 200);
+            fail_msg("reply %ld of %ld: %s", i, n, e);
+        }
+        free(r);
+    }
+}
+
 long long h_call_num(h_conn *c, const char *line, const char *key)
 {
     char *r = h_call(c, line);

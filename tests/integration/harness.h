@@ -203,6 +203,9 @@ void h_expect(h_conn *c, const char *line, const char *want);
  * "\r\nused_memory:" of INFO or " qbuf=" of CLIENT LIST), or -1 when key is
  * not in it. Asserts (cmocka) that a reply came. */
 long long h_call_num(h_conn *c, const char *line, const char *key);
+/* Reads n replies (a pipeline's) and requires each to be exactly want,
+ * naming the first that is missing or different. */
+void h_expect_replies(h_conn *c, long n, const char *want);
 /* The number after "field:" in the INFO section, or -1 when absent. */
 long long h_info_field(h_conn *c, const char *section, const char *field);
 /* VmRSS of a process in KB, or -1. */

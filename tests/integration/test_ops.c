@@ -896,12 +896,7 @@ static void test_ops_sigterm_flushes_aof_and_removes_pidfile(void **state)
                                 4 + snprintf(NULL, 0, "%d", i), i);
     assert_int_equal(h_send(c, burst, len), 0);
     free(burst);
-    for (int i = 0; i < N; i++) {
-        char *r = NULL;
-        assert_int_equal(h_read_reply(c, H_REPLY_TIMEOUT_MS, &r, NULL), 0);
-        assert_string_equal(r, "+OK\r\n");
-        free(r);
-    }
+    h_expect_replies(c, N, "+OK\r\n");
     h_close(c);
     assert_int_equal(stop(pid), 0);
     assert_int_equal(access(pidfile, F_OK), -1);
@@ -1235,12 +1230,8 @@ static void test_ops_rename_command_matches_redis(void **state)
     }
     assert_int_equal(counts[3] - counts[1], 1);
     assert_int_equal(counts[2] - counts[0], 1);
-    r = h_call(a, "COMMAND LIST FILTERBY PATTERN get");
-    assert_string_equal(r, "*0\r\n");
-    free(r);
-    r = h_call(a, "COMMAND LIST FILTERBY PATTERN set");
-    assert_string_equal(r, "*1\r\n$3\r\nset\r\n");
-    free(r);
+    h_expect(a, "COMMAND LIST FILTERBY PATTERN get", "*0\r\n");
+    h_expect(a, "COMMAND LIST FILTERBY PATTERN set", "*1\r\n$3\r\nset\r\n");
     h_close(a);
     h_close(b);
     h_close(pa);

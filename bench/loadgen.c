@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,61 +177,6 @@ static int soak(int port, long pid, long total, long step)
 
 /* ---- many connections ---------------------------------------------------------- */
 
-typedef struct load {
-    int *fds;
-    int n;
-    volatile int stop;
-    long requests;
-} load;
-
-/* Keeps n connections busy with 8 requests each in flight. */
-static void *busy_clients(void *p)
-{
-    load *l = p;
-    static const char batch[] = "*3\r\n$3\r\nSET\r\n$4\r\nload\r\n$3\r\nabc\r\n"
-                                "*2\r\n$6\r\nEXISTS\r\n$4\r\nload\r\n"
-                                "*2\r\n$4\r\nINCR\r\n$8\r\nload:ctr\r\n"
-                                "*3\r\n$5\r\nLPUSH\r\n$9\r\nload:list\r\n$1\r\nx\r\n"
-                                "*4\r\n$5\r\nLTRIM\r\n$9\r\nload:list\r\n$1\r\n0\r\n$2\r\n99\r\n"
-                                "*4\r\n$4\r\nHSET\r\n$6\r\nload:h\r\n$1\r\nf\r\n$1\r\nv\r\n"
-                                "*3\r\n$4\r\nSADD\r\n$6\r\nload:s\r\n$1\r\nm\r\n"
-                                "*1\r\n$4\r\nPING\r\n";
-    struct pollfd *pf = calloc((size_t)l->n, sizeof(*pf));
-    int *pending = calloc((size_t)l->n, sizeof(int));
-    char buf[65536];
-    while (!l->stop) {
-        for (int i = 0; i < l->n; i++) {
-            if (pending[i] == 0) {
-                send_all(l->fds[i], batch, sizeof(batch) - 1);
-                pending[i] = 8;
-            }
-            pf[i].fd = l->fds[i];
-            pf[i].events = POLLIN;
-        }
-        if (poll(pf, (nfds_t)l->n, 100) <= 0)
-            continue;
-        for (int i = 0; i < l->n; i++) {
-            if (!(pf[i].revents & POLLIN))
-                continue;
-            ssize_t r = read(l->fds[i], buf, sizeof(buf));
-            for (ssize_t k = 0; k < r; k++) /* every reply here is one line */
-                if (buf[k] == '\n') {
-                    pending[i]--;
-                    l->requests++;
-                }
-        }
-    }
-    free(pending);
-    free(pf);
-    return NULL;
-}
-
-static int cmp_ll(const void *a, const void *b)
-{
-    long long x = *(const long long *)a, y = *(const long long *)b;
-    return x < y ? -1 : x > y;
-}
-
 static int conns(int port, int n, int active, int seconds)
 {
     struct rlimit rl;
@@ -255,9 +199,9 @@ static int conns(int port, int n, int active, int seconds)
      * timers for 10,000 new sockets), which is not the server's latency. */
     sleep(1);
     int probe = dial(port);
-    load l = {.fds = fds, .n = active};
+    wl_busy l = {.fds = fds, .n = active};
     pthread_t th;
-    pthread_create(&th, NULL, busy_clients, &l);
+    pthread_create(&th, NULL, wl_busy_run, &l);
     usleep(200000);
     long cap = (long)seconds * 1000, pings = 0;
     long long *lat = malloc(sizeof(long long) * (size_t)cap);
@@ -271,7 +215,12 @@ static int conns(int port, int n, int active, int seconds)
     }
     l.stop = 1;
     pthread_join(th, NULL);
-    qsort(lat, (size_t)pings, sizeof(long long), cmp_ll);
+    if (l.send_failures > 0) {
+        fprintf(stderr, "loadgen: %ld batches of the busy clients could not be sent\n",
+                l.send_failures);
+        exit(1);
+    }
+    qsort(lat, (size_t)pings, sizeof(long long), wl_cmp_ll);
     printf("%lld %ld %ld %lld %lld %lld %lld %lld\n", connect_ms, pings, l.requests,
            lat[pings / 2], lat[pings * 90 / 100], lat[pings * 99 / 100], lat[pings * 999 / 1000],
            lat[pings - 1]);
@@ -345,7 +294,7 @@ static int fairness(int port, int pipeline, long value_kb)
     long long heavy_ms = (now_us() - t0) / 1000;
     if (pings == 0)
         lat[pings++] = 0;
-    qsort(lat, (size_t)pings, sizeof(long long), cmp_ll);
+    qsort(lat, (size_t)pings, sizeof(long long), wl_cmp_ll);
     printf("%lld %ld %lld %lld %lld\n", heavy_ms, pings, lat[pings / 2], lat[pings * 99 / 100],
            lat[pings - 1]);
     send_all(c, "*2\r\n$3\r\nDEL\r\n$7\r\nfairbig\r\n", 28);

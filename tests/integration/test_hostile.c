@@ -16,6 +16,7 @@
  * runs with the harness's longer timeouts.
  */
 #include "harness.h"
+#include "workload.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -995,64 +996,6 @@ static void test_hostile_big_argument_buffer_is_exact_and_released(void **state)
 
 /* ---- 10,000 connections ----------------------------------------------------------- */
 
-typedef struct load_args {
-    h_conn **conns;
-    int n;
-    volatile int stop;
-    long requests;
-} load_args;
-
-/* Keeps n connections busy: each has 8 requests in flight at all times. */
-static void *load_thread(void *p)
-{
-    load_args *a = p;
-    /* Eight requests whose replies are one line each. */
-    static const char batch[] = "*3\r\n$3\r\nSET\r\n$4\r\nload\r\n$3\r\nabc\r\n"
-                                "*2\r\n$6\r\nEXISTS\r\n$4\r\nload\r\n"
-                                "*2\r\n$4\r\nINCR\r\n$8\r\nload:ctr\r\n"
-                                "*3\r\n$5\r\nLPUSH\r\n$9\r\nload:list\r\n$1\r\nx\r\n"
-                                "*4\r\n$5\r\nLTRIM\r\n$9\r\nload:list\r\n$1\r\n0\r\n$2\r\n99\r\n"
-                                "*4\r\n$4\r\nHSET\r\n$6\r\nload:h\r\n$1\r\nf\r\n$1\r\nv\r\n"
-                                "*3\r\n$4\r\nSADD\r\n$6\r\nload:s\r\n$1\r\nm\r\n"
-                                "*1\r\n$4\r\nPING\r\n";
-    struct pollfd *pf = calloc((size_t)a->n, sizeof(*pf));
-    int *pending = calloc((size_t)a->n, sizeof(int));
-    char buf[65536];
-    while (!a->stop) {
-        for (int i = 0; i < a->n; i++) {
-            if (pending[i] == 0) {
-                ssize_t w = send(a->conns[i]->fd, batch, sizeof(batch) - 1, MSG_NOSIGNAL);
-                if (w == (ssize_t)sizeof(batch) - 1)
-                    pending[i] = 8;
-            }
-            pf[i].fd = a->conns[i]->fd;
-            pf[i].events = POLLIN;
-        }
-        if (poll(pf, (nfds_t)a->n, 100) <= 0)
-            continue;
-        for (int i = 0; i < a->n; i++) {
-            if (!(pf[i].revents & POLLIN))
-                continue;
-            ssize_t r = read(a->conns[i]->fd, buf, sizeof(buf));
-            for (ssize_t k = 0; k < r; k++) {
-                if (buf[k] == '\n') {
-                    pending[i]--;
-                    a->requests++;
-                }
-            }
-        }
-    }
-    free(pending);
-    free(pf);
-    return NULL;
-}
-
-static int cmp_ll(const void *x, const void *y)
-{
-    long long a = *(const long long *)x, b = *(const long long *)y;
-    return a < b ? -1 : a > b;
-}
-
 /* Negative counts ask for that many picks, repeats allowed: the reply grows
  * with the count, not the key. One that would pass proto-max-bulk-len is
  * refused (Redis builds it until it runs out of memory), smaller ones work,
@@ -1155,9 +1098,12 @@ static void test_hostile_10000_connections_ping_latency(void **state)
     /* After the connection storm has settled in the kernel, 50 of them busy
      * while the probe measures PING round trips. */
     h_sleep_ms(500);
-    load_args la = {.conns = cs, .n = ACTIVE};
+    int busy_fds[ACTIVE];
+    for (int i = 0; i < ACTIVE; i++)
+        busy_fds[i] = cs[i]->fd;
+    wl_busy la = {.fds = busy_fds, .n = ACTIVE};
     pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, load_thread, &la), 0);
+    assert_int_equal(pthread_create(&th, NULL, wl_busy_run, &la), 0);
     h_sleep_ms(200);
     long long *lat = calloc(PINGS, sizeof(long long));
     for (int i = 0; i < PINGS; i++) {
@@ -1168,7 +1114,7 @@ static void test_hostile_10000_connections_ping_latency(void **state)
     }
     la.stop = 1;
     pthread_join(th, NULL);
-    qsort(lat, PINGS, sizeof(long long), cmp_ll);
+    qsort(lat, PINGS, sizeof(long long), wl_cmp_ll);
     long long p50 = lat[PINGS / 2], p99 = lat[PINGS * 99 / 100], worst = lat[PINGS - 1];
     fprintf(stderr, "10,000 connections, %d busy (%ld requests): PING p50 %lld ms, p99 %lld ms, "
                     "max %lld ms\n", ACTIVE, la.requests, p50, p99, worst);

@@ -12,14 +12,20 @@
  * then on the dataset churns without growing, which is what lets the soak
  * compare resident memory after one and after two million requests. No
  * request of the stream is meant to fail: an error reply means a bug.
+ *
+ * Also here: the busy clients of the 10,000-connection PING probe
+ * (test_hostile.c and bench/conns.sh through bench/loadgen.c).
  */
 #ifndef RESPD_ITEST_WORKLOAD_H
 #define RESPD_ITEST_WORKLOAD_H
 
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 /* The longest request wl_request writes. */
 #define WL_MAX_REQ 1024
@@ -212,6 +218,72 @@ static inline long wl_reply_len(const char *b, size_t len, int *err)
         pos = next;
     }
     return (long)pos;
+}
+
+/* ---- busy clients ------------------------------------------------------------- */
+
+typedef struct wl_busy {
+    const int *fds;       /* connected sockets, blocking or not */
+    int n;
+    volatile int stop;    /* set by another thread to end wl_busy_run */
+    long requests;        /* replies read */
+    long send_failures;   /* batches that could not be written whole */
+} wl_busy;
+
+/* A thread's body: keeps the n connections busy, each with a batch of eight
+ * requests in flight, until b->stop. Every reply is one line, so counting
+ * line ends counts replies. A batch not written whole is counted and sent
+ * again on the connection's next turn. */
+static inline void *wl_busy_run(void *p)
+{
+    wl_busy *b = p;
+    static const char batch[] = "*3\r\n$3\r\nSET\r\n$4\r\nload\r\n$3\r\nabc\r\n"
+                                "*2\r\n$6\r\nEXISTS\r\n$4\r\nload\r\n"
+                                "*2\r\n$4\r\nINCR\r\n$8\r\nload:ctr\r\n"
+                                "*3\r\n$5\r\nLPUSH\r\n$9\r\nload:list\r\n$1\r\nx\r\n"
+                                "*4\r\n$5\r\nLTRIM\r\n$9\r\nload:list\r\n$1\r\n0\r\n$2\r\n99\r\n"
+                                "*4\r\n$4\r\nHSET\r\n$6\r\nload:h\r\n$1\r\nf\r\n$1\r\nv\r\n"
+                                "*3\r\n$4\r\nSADD\r\n$6\r\nload:s\r\n$1\r\nm\r\n"
+                                "*1\r\n$4\r\nPING\r\n";
+    struct pollfd *pf = calloc((size_t)b->n, sizeof(*pf));
+    int *pending = calloc((size_t)b->n, sizeof(int));
+    char buf[65536];
+    while (!b->stop) {
+        for (int i = 0; i < b->n; i++) {
+            if (pending[i] == 0) {
+                ssize_t w = send(b->fds[i], batch, sizeof(batch) - 1, MSG_NOSIGNAL);
+                if (w == (ssize_t)sizeof(batch) - 1)
+                    pending[i] = 8;
+                else
+                    b->send_failures++;
+            }
+            pf[i].fd = b->fds[i];
+            pf[i].events = POLLIN;
+        }
+        if (poll(pf, (nfds_t)b->n, 100) <= 0)
+            continue;
+        for (int i = 0; i < b->n; i++) {
+            if (!(pf[i].revents & POLLIN))
+                continue;
+            ssize_t r = read(b->fds[i], buf, sizeof(buf));
+            for (ssize_t k = 0; k < r; k++) {
+                if (buf[k] == '\n') {
+                    pending[i]--;
+                    b->requests++;
+                }
+            }
+        }
+    }
+    free(pending);
+    free(pf);
+    return NULL;
+}
+
+/* qsort's comparison for the latency samples. */
+static inline int wl_cmp_ll(const void *x, const void *y)
+{
+    long long a = *(const long long *)x, b = *(const long long *)y;
+    return a < b ? -1 : a > b;
 }
 
 #endif

@@ -884,6 +884,28 @@ int h_no_data(h_conn *c, int timeout_ms)
     return c->len == 0 && !c->eof;
 }
 
+h_conn **h_connect_pinged(int port, int n)
+{
+    h_conn **cs = calloc((size_t)n, sizeof(*cs));
+    assert_non_null(cs);
+    for (int i = 0; i < n; i++)
+        if (!(cs[i] = h_connect(port, 3000)))
+            fail_msg("connection %d failed", i);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(h_send_str(cs[i], "*1\r\n$4\r\nPING\r\n"), 0);
+    for (int i = 0; i < n; i++) {
+        char *r = NULL;
+        if (h_read_reply(cs[i], H_REPLY_TIMEOUT_MS, &r, NULL) < 0)
+            fail_msg("connection %d got no reply", i);
+        assert_string_equal(r, "+PONG\r\n");
+        free(r);
+        free(cs[i]->buf);
+        cs[i]->buf = NULL;
+        cs[i]->len = cs[i]->cap = 0;
+    }
+    return cs;
+}
+
 /* ---- building commands ------------------------------------------------------- */
 
 typedef struct sbuf {

@@ -145,6 +145,12 @@ typedef struct h_conn {
 /* Connects to 127.0.0.1:port within timeout_ms. Returns NULL on failure. */
 h_conn *h_connect(int port, int timeout_ms);
 void h_close(h_conn *c);
+/* Opens n connections to port, sends a PING on each and then reads every
+ * reply; fails the test (cmocka), naming the first connection that could
+ * not connect or did not answer +PONG. The connections keep no read buffer
+ * (n of them can be many). Returns a malloc'd array: the caller h_closes
+ * each connection and frees it. */
+h_conn **h_connect_pinged(int port, int n);
 
 /* Writes all bytes, reading whatever replies arrive meanwhile into the
  * connection's buffer so that a large pipeline cannot deadlock. Gives up

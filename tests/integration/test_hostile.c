@@ -1074,24 +1074,8 @@ static void test_hostile_10000_connections_ping_latency(void **state)
     h_server s;
     const char *args[] = {"--maxclients", "10100", NULL};
     assert_int_equal(h_respd_start(&s, NULL, args), 0);
-    h_conn **cs = calloc(N, sizeof(*cs));
-    for (int i = 0; i < N; i++)
-        if (!(cs[i] = h_connect(s.port, 3000)))
-            fail_msg("connection %d failed", i);
     /* Every one of them is served. */
-    for (int i = 0; i < N; i++)
-        assert_int_equal(h_send_str(cs[i], "PING\r\n"), 0);
-    for (int i = 0; i < N; i++) {
-        char *r = NULL;
-        if (h_read_reply(cs[i], H_REPLY_TIMEOUT_MS, &r, NULL) < 0)
-            fail_msg("connection %d got no reply", i);
-        assert_string_equal(r, "+PONG\r\n");
-        free(r);
-        /* 10,000 read buffers of 64 KB are not needed any more. */
-        free(cs[i]->buf);
-        cs[i]->buf = NULL;
-        cs[i]->len = cs[i]->cap = 0;
-    }
+    h_conn **cs = h_connect_pinged(s.port, N);
     h_conn *probe = h_connect(s.port, 2000);
     assert_non_null(probe);
     assert_int_equal(h_info_field(probe, "clients", "connected_clients"), N + 1);

@@ -96,21 +96,7 @@ static void test_server_thousand_connections_all_get_pong(void **state)
 {
     (void)state;
     enum { N = 1000 };
-    h_conn **cs = calloc(N, sizeof(*cs));
-    for (int i = 0; i < N; i++) {
-        cs[i] = h_connect(srv.port, 3000);
-        if (!cs[i])
-            fail_msg("connection %d failed", i);
-    }
-    for (int i = 0; i < N; i++)
-        assert_int_equal(h_send_str(cs[i], "*1\r\n$4\r\nPING\r\n"), 0);
-    for (int i = 0; i < N; i++) {
-        char *r = NULL;
-        if (h_read_reply(cs[i], H_REPLY_TIMEOUT_MS, &r, NULL) < 0)
-            fail_msg("connection %d got no reply", i);
-        assert_string_equal(r, "+PONG\r\n");
-        free(r);
-    }
+    h_conn **cs = h_connect_pinged(srv.port, N);
     h_conn *probe = h_connect(srv.port, 2000);
     assert_non_null(probe);
     assert_true(h_info_field(probe, "clients", "connected_clients") >= N + 1);

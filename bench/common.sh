@@ -50,6 +50,14 @@ start_server() {
     wait_ready "$port"
 }
 
+# build_loadgen: compiles bench/loadgen.c (with tests/integration/workload.h)
+# into $BENCH_TMP/loadgen.
+build_loadgen() {
+    root=$(cd "$(dirname "$0")/.." && pwd)
+    cc -std=gnu11 -O2 -D_GNU_SOURCE -I"$root/tests/integration" -o "$BENCH_TMP/loadgen" \
+        "$root/bench/loadgen.c" -pthread
+}
+
 stop_server() {
     kill "$1" 2>/dev/null
     wait "$1" 2>/dev/null

@@ -19,9 +19,7 @@ ulimit -n $((C + 512)) 2>/dev/null || {
     echo "cannot raise the open-file limit to $((C + 512)) (hard limit $(ulimit -Hn))" >&2
     exit 1
 }
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cc -std=gnu11 -O2 -D_GNU_SOURCE -I"$ROOT/tests/integration" -o "$BENCH_TMP/loadgen" \
-    "$ROOT/bench/loadgen.c" -pthread
+build_loadgen
 
 printf "%-6s %11s %6s %9s %8s %8s %8s %8s %8s\n" server "connect ms" pings requests "p50 us" \
     "p90 us" "p99 us" "p99.9 us" "max us"

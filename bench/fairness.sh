@@ -17,9 +17,7 @@ R=3
 while getopts "p:k:r:" opt; do
     case $opt in p) P=$OPTARG ;; k) K=$OPTARG ;; r) R=$OPTARG ;; *) exit 2 ;; esac
 done
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cc -std=gnu11 -O2 -D_GNU_SOURCE -I"$ROOT/tests/integration" -o "$BENCH_TMP/loadgen" \
-    "$ROOT/bench/loadgen.c" -pthread
+build_loadgen
 
 echo "$P pipelined GETs of $K KB, $R rounds per server"
 printf "%-6s %5s %9s %6s %8s %8s %8s %14s\n" server round "heavy ms" pings "p50 us" "p99 us" \

@@ -13,9 +13,7 @@ STEP=250000
 while getopts "n:s:" opt; do
     case $opt in n) N=$OPTARG ;; s) STEP=$OPTARG ;; *) exit 2 ;; esac
 done
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cc -std=gnu11 -O2 -D_GNU_SOURCE -I"$ROOT/tests/integration" -o "$BENCH_TMP/loadgen" \
-    "$ROOT/bench/loadgen.c" -pthread
+build_loadgen
 
 # run NAME: "requests ms rss_kb" lines for one server, in $BENCH_TMP/NAME.soak
 run() {

@@ -92,7 +92,7 @@ static void remove_tree(const char *dir);
 /* Wrapped servers whose tool reported errors (see harness.h). */
 static int wrapper_failures;
 
-static void cleanup_at_exit(void)
+void h_kill_started(void)
 {
     for (int i = 0; i < MAX_TRACKED; i++) {
         if (tracked_pids[i] > 0) {
@@ -101,6 +101,11 @@ static void cleanup_at_exit(void)
             tracked_pids[i] = 0;
         }
     }
+}
+
+static void cleanup_at_exit(void)
+{
+    h_kill_started();
     for (int i = 0; i < MAX_TRACKED; i++) {
         if (tracked_dirs[i][0]) {
             remove_tree(tracked_dirs[i]);
@@ -123,7 +128,7 @@ static void register_cleanup(void)
     }
 }
 
-static void track_pid(pid_t pid)
+void h_track_pid(pid_t pid)
 {
     register_cleanup();
     for (int i = 0; i < MAX_TRACKED; i++) {
@@ -306,7 +311,7 @@ static pid_t spawn(char *const *argv, const char *log_path, const char *cwd)
         execvp(argv[0], argv);
         _exit(127);
     }
-    track_pid(pid);
+    h_track_pid(pid);
     return pid;
 }
 
@@ -559,7 +564,7 @@ int h_run(const char *const *argv, const char *stdin_path, char **output, int ti
         execvp(argv[0], (char *const *)argv);
         _exit(127);
     }
-    track_pid(pid);
+    h_track_pid(pid);
     h_server s = {.pid = pid};
     /* A tool that talks to the server waits for it: under valgrind, longer. */
     timeout_ms *= h_slowdown();

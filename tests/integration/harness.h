@@ -109,6 +109,15 @@ void h_server_cleanup(h_server *s);
 /* The whole log file as a NUL-terminated string (NULL if unreadable). */
 char *h_server_log(const h_server *s);
 
+/* A process a test forked itself (fds to pass, a daemon) joins those the
+ * harness started: killed by h_kill_started and at exit, forgotten once
+ * h_server_wait (or h_server_stop) has reaped it. */
+void h_track_pid(pid_t pid);
+/* SIGKILLs and reaps every process the harness started or was given that
+ * is still running. A per-test teardown calls it so that a test failing
+ * half-way leaves nothing running for the next. */
+void h_kill_started(void);
+
 /* Returns 1 when an executable of that name is on PATH. */
 int h_which(const char *name);
 /* Skips the calling test (cmocka's skip(), saying so on stderr) when no

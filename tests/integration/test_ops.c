@@ -10,8 +10,9 @@
  * REWRITE (a round trip through a restart) and unixsocketperm.
  *
  * Servers this file starts itself (with fds to pass, a log file, a
- * daemonized child, or redis-server with extra options) are killed in the
- * teardown if a test fails half-way; each dies with the test process too.
+ * daemonized child, or redis-server with extra options) are tracked by the
+ * harness with its own and killed in the teardown if a test fails half-way;
+ * each dies with the test process too.
  * Tests that need redis-server, systemd-analyze, systemd-socket-activate,
  * strace or make skip when the tool is missing.
  */
@@ -36,25 +37,7 @@
 
 /* ---- processes this file starts --------------------------------------------- */
 
-#define MAX_PROCS 16
-static pid_t procs[MAX_PROCS];
 static char dir[128]; /* the test's own temp directory */
-
-static void track(pid_t pid)
-{
-    for (int i = 0; i < MAX_PROCS; i++)
-        if (procs[i] <= 0) {
-            procs[i] = pid;
-            return;
-        }
-}
-
-static void untrack(pid_t pid)
-{
-    for (int i = 0; i < MAX_PROCS; i++)
-        if (procs[i] == pid)
-            procs[i] = 0;
-}
 
 static int setup(void **state)
 {
@@ -65,13 +48,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    for (int i = 0; i < MAX_PROCS; i++) {
-        if (procs[i] > 0) {
-            kill(procs[i], SIGKILL);
-            waitpid(procs[i], NULL, 0);
-            procs[i] = 0;
-        }
-    }
+    h_kill_started();
     char cmd[192];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : -1;
@@ -122,7 +99,7 @@ static pid_t spawn(const char *const *argv, const char *out_path, const char *cw
         execvp(argv[0], (char *const *)argv);
         _exit(127);
     }
-    track(pid);
+    h_track_pid(pid);
     return pid;
 }
 
@@ -131,10 +108,7 @@ static pid_t spawn(const char *const *argv, const char *out_path, const char *cw
 static int wait_exit(pid_t pid, int timeout_ms)
 {
     h_server s = {.pid = pid};
-    int st = h_server_wait(&s, timeout_ms);
-    if (st != -2)
-        untrack(pid);
-    return st;
+    return h_server_wait(&s, timeout_ms);
 }
 
 /* SIGTERM, then waits; SIGKILL after 5 s. Returns the exit status. */
@@ -845,7 +819,7 @@ static void test_ops_daemonize_writes_pidfile_and_sigterm_removes_it(void **stat
     pid_t daemon = (pid_t)atoi(text);
     free(text);
     assert_true(daemon > 0);
-    track(daemon);
+    h_track_pid(daemon);
     assert_int_not_equal(daemon, launcher);
     assert_int_equal(getsid(daemon), daemon); /* its own session, no terminal */
     int port = wait_ready(logfile);

@@ -376,6 +376,15 @@ static int start_redis(pid_t *pid, const char *const *extra)
     return -1;
 }
 
+/* Starts respd and redis-server with their defaults, or skips the test when
+ * redis-server is not installed. */
+static void start_both(h_server *ours, h_server *redis)
+{
+    h_need_tool("redis-server");
+    assert_int_equal(h_respd_start(ours, NULL, NULL), 0);
+    assert_int_equal(h_redis_start(redis), 0);
+}
+
 /* ---- etc/respd.conf ------------------------------------------------------------- */
 
 /* The setting names in etc/respd.conf: "name value" lines and commented-out
@@ -1044,11 +1053,8 @@ static char *greeting_from_127_0_0_2(int port, const char *send)
 static void test_ops_protected_mode_matches_redis(void **state)
 {
     (void)state;
-    if (!h_redis_available())
-        skip();
     h_server ours, redis;
-    assert_int_equal(h_respd_start(&ours, NULL, NULL), 0);
-    assert_int_equal(h_redis_start(&redis), 0);
+    start_both(&ours, &redis);
     int ports[2] = {ours.port, redis.port};
     char *denied[2];
     for (int i = 0; i < 2; i++) {
@@ -1097,11 +1103,8 @@ static void test_ops_protected_mode_matches_redis(void **state)
 static void test_ops_auth_and_noauth_match_redis(void **state)
 {
     (void)state;
-    if (!h_redis_available())
-        skip();
     h_server ours, redis;
-    assert_int_equal(h_respd_start(&ours, NULL, NULL), 0);
-    assert_int_equal(h_redis_start(&redis), 0);
+    start_both(&ours, &redis);
     h_conn *a = h_connect(ours.port, 2000), *b = h_connect(redis.port, 2000);
     same(a, b, "CONFIG SET requirepass s3cret");
     same(a, b, "PING"); /* a connection made before keeps its access */
@@ -1163,8 +1166,7 @@ static const char *const renames[] = {
 static void test_ops_rename_command_matches_redis(void **state)
 {
     (void)state;
-    if (!h_redis_available())
-        skip();
+    h_need_tool("redis-server");
     pid_t rp, op, plain_r;
     int rport = start_redis(&rp, renames);
     const char *args[20] = {"--port", "0", "--bind", "127.0.0.1"};
@@ -1231,8 +1233,7 @@ static const char *reason_line(const char *out)
 static void test_ops_rename_command_config_errors_match_redis(void **state)
 {
     (void)state;
-    if (!h_redis_available())
-        skip();
+    h_need_tool("redis-server");
     static const char *const lines[] = {
         "rename-command nosuch xyz",  "rename-command GET SET", "rename-command GET",
         "rename-command GET a b",     "rename-command GET \"\"\nrename-command GET x",
@@ -1323,11 +1324,8 @@ static void test_ops_aof_uses_original_names_under_renames(void **state)
 static void test_ops_config_rewrite_without_file_matches_redis(void **state)
 {
     (void)state;
-    if (!h_redis_available())
-        skip();
     h_server ours, redis;
-    assert_int_equal(h_respd_start(&ours, NULL, NULL), 0);
-    assert_int_equal(h_redis_start(&redis), 0);
+    start_both(&ours, &redis);
     h_conn *a = h_connect(ours.port, 2000), *b = h_connect(redis.port, 2000);
     same(a, b, "CONFIG REWRITE");
     same(a, b, "config rewrite");

@@ -8,8 +8,10 @@ BENCH_TMP=$(mktemp -d /tmp/respd-bench.XXXXXX)
 BENCH_PIDS=""
 
 cleanup() {
-    for p in $BENCH_PIDS; do kill "$p" 2>/dev/null; done
-    for p in $BENCH_PIDS; do wait "$p" 2>/dev/null; done
+    # Under the scripts' set -e a server already stopped (kill and wait
+    # fail) would end the clean-up before the rm.
+    for p in $BENCH_PIDS; do kill "$p" 2>/dev/null || true; done
+    for p in $BENCH_PIDS; do wait "$p" 2>/dev/null || true; done
     rm -rf "$BENCH_TMP"
 }
 trap cleanup EXIT INT TERM

@@ -264,9 +264,15 @@ void cmd_getex(client *c)
     long long when;
     if (parse_set_options(c, 2, 1, &flags, &argi) < 0)
         return;
-    if (expire_from_flags_or_reply(c, flags, argi, &when) < 0)
-        return;
+    /* As Redis: a missing key or another type is answered before the
+     * expire time is checked (GETEX nokey EX abc is nil, not an error). */
     obj *o = cmd_lookup_read(c, c->argv[1], c->argvlen[1]);
+    if (o && obj_type(o) != OBJ_STRING) {
+        client_add_error(c, ERR_WRONGTYPE);
+        return;
+    }
+    if (o && expire_from_flags_or_reply(c, flags, argi, &when) < 0)
+        return;
     if (reply_string_value(c, o) < 0 || !o)
         return;
     if (flags & SET_ANY_EXPIRE) {

@@ -1067,6 +1067,15 @@ static void test_compat_getset_getdel_getex(void **state)
         "GETEX k EXAT 1",
         "EXISTS k",
         "GETEX",
+        /* A missing key or another type is answered before the expire
+         * time is read (found by a random differential run). */
+        "GETEX missing EX abc",
+        "GETEX missing EX 0",
+        "GETEX missing PX 99999999999999999",
+        "RPUSH l a",
+        "GETEX l EX abc",
+        "GETEX l EXAT -5",
+        "GETEX l FOO",
         NULL,
     };
     RUN(steps);

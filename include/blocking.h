@@ -6,8 +6,8 @@
  *   2. If nothing can be served, it calls blocking_block() instead of
  *      replying: the client stops processing input and waits, queued on each
  *      key in arrival order.
- *   3. Every command that adds elements to a list or sorted set calls
- *      blocking_signal_key() for that key.
+ *   3. Every command that adds elements to a list or sorted set, or stores
+ *      a value under a key, calls blocking_signal_key() for that key.
  *   4. After the current command, the server takes the signalled keys and
  *      re-executes the waiting clients' commands, oldest first, until one
  *      finds nothing to take (which re-blocks it, keeping its place in the
@@ -35,12 +35,17 @@ int blocking_timeout_or_reply(client *c, int argi, long long *deadline_ms);
 
 /* Blocks c (which is executing a blocking command) on the keys at
  * argv[key_idx[0..nkeys)] in c->db. Keeps a copy of the command to run again.
- * No reply is sent now. */
+ * No reply is sent now. want_type (OBJ_LIST, OBJ_ZSET) is what the command
+ * takes: it is run again only when a key holds that type. */
 void blocking_block(client *c, const int *key_idx, int nkeys, long long deadline_ms,
-                    int timeout_reply);
+                    int timeout_reply, int want_type);
 
-/* Marks key as ready: elements were added to it. Cheap when nobody waits. */
+/* Marks key as ready: elements were added to it, or a value was stored
+ * under it (RENAME, MOVE, COPY, SORT STORE, the *STORE commands). Cheap when
+ * nobody waits. */
 void blocking_signal_key(struct db *d, const char *key, size_t klen);
+/* Marks every key waited on in database dbid as ready (SWAPDB). */
+void blocking_signal_db(int dbid);
 
 /* Serves clients waiting on ready keys (run after each command and in
  * before-sleep). */

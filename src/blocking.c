@@ -52,6 +52,7 @@ typedef struct block_state {
     waiter **waiters;        /* one per key */
     long long deadline;      /* unix ms, 0 = forever */
     int timeout_reply;
+    int want_type;           /* OBJ_LIST or OBJ_ZSET: what it can take */
     int rerun;               /* its command is being executed again */
     int reblocked;           /* ...and found nothing to take */
     client *prev, *next;     /* all blocked clients */
@@ -165,7 +166,7 @@ static long long timeout_tick(ev_loop *loop, long long id, void *data)
 }
 
 void blocking_block(client *c, const int *key_idx, int nkeys, long long deadline_ms,
-                    int timeout_reply)
+                    int timeout_reply, int want_type)
 {
     block_state *st = state_of(c);
     if (st && st->rerun) {
@@ -185,6 +186,7 @@ void blocking_block(client *c, const int *key_idx, int nkeys, long long deadline
     }
     st->deadline = deadline_ms;
     st->timeout_reply = timeout_reply;
+    st->want_type = want_type;
     st->nkeys = nkeys;
     st->waiters = mem_calloc((size_t)nkeys, sizeof(waiter *));
     for (int i = 0; i < nkeys; i++) {
@@ -260,6 +262,18 @@ void blocking_remove(client *c)
     nblocked--;
 }
 
+static void mark_ready(key_queue *q)
+{
+    if (q->ready)
+        return;
+    q->ready = 1;
+    if (nready == capready) {
+        capready = capready ? capready * 2 : 16;
+        ready = mem_realloc(ready, capready * sizeof(*ready));
+    }
+    ready[nready++] = q;
+}
+
 void blocking_signal_key(db *d, const char *key, size_t klen)
 {
     if (nblocked == 0 || !queues)
@@ -270,14 +284,23 @@ void blocking_signal_key(db *d, const char *key, size_t klen)
     key_queue *q = ht_find(queues, qk, qlen);
     if (qk != small)
         mem_free(qk);
-    if (!q || q->ready)
+    if (q)
+        mark_ready(q);
+}
+
+void blocking_signal_db(int dbid)
+{
+    if (nblocked == 0 || !queues)
         return;
-    q->ready = 1;
-    if (nready == capready) {
-        capready = capready ? capready * 2 : 16;
-        ready = mem_realloc(ready, capready * sizeof(*ready));
+    ht_iter it;
+    ht_iter_init(&it, queues);
+    key_queue *q;
+    while ((q = ht_iter_next(&it))) {
+        int id;
+        memcpy(&id, q->key, 4);
+        if (id == dbid)
+            mark_ready(q);
     }
-    ready[nready++] = q;
 }
 
 /* Runs c's saved command again. Returns 1 if it was served. */
@@ -301,6 +324,23 @@ static int rerun(client *c)
     return 1;
 }
 
+/* The oldest waiter on q that can take from the key as it is now: a BLPOP
+ * waiter is skipped (it keeps waiting) while the key holds a sorted set,
+ * a BZPOPMIN waiter while it holds a list, as Redis serves by type. NULL
+ * when the key is missing or no waiter takes its type. */
+static waiter *first_taker(key_queue *q)
+{
+    int id;
+    memcpy(&id, q->key, 4);
+    obj *o = db_peek(&server.dbs[id], q->key + 4, q->klen - 4);
+    if (!o)
+        return NULL;
+    for (waiter *w = q->head; w; w = w->next)
+        if (state_of(w->c)->want_type == obj_type(o))
+            return w;
+    return NULL;
+}
+
 void blocking_handle_ready(void)
 {
     static int running;
@@ -316,8 +356,8 @@ void blocking_handle_ready(void)
          * marked ready meanwhile so that the last waiter leaving does not
          * free it under us; this loop frees it. */
         while (q->head) {
-            client *c = q->head->c;
-            if (!rerun(c))
+            waiter *w = first_taker(q);
+            if (!w || !rerun(w->c))
                 break;
         }
         q->ready = 0;

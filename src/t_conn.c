@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "blocking.h"
 #include "command.h"
 #include "commands.h"
 #include "config.h"
@@ -93,6 +94,9 @@ void cmd_swapdb(client *c)
         server.dbs[b] = tmp;
         server.dbs[a].id = a;
         server.dbs[b].id = b;
+        /* Clients blocked in either database may find their key now. */
+        blocking_signal_db(a);
+        blocking_signal_db(b);
         cmd_dirty(c, 1);
     }
     reply_ok(client_reply_buf(c));

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blocking.h"
 #include "commands.h"
 #include "config.h"
 #include "db.h"
@@ -283,6 +284,7 @@ static void generic_rename(client *c, int nx)
     obj *n = obj_rename(o, dst, dlen);
     obj_free_shell(db_unlink(c->db, src, slen));
     db_add(c->db, n);
+    blocking_signal_key(c->db, dst, dlen);
     cmd_dirty(c, 1);
     if (nx)
         reply_int(client_reply_buf(c), 1);
@@ -388,6 +390,7 @@ void cmd_move(client *c)
     }
     o = db_unlink(c->db, c->argv[1], c->argvlen[1]);
     db_add(dst, o);
+    blocking_signal_key(dst, c->argv[1], c->argvlen[1]);
     cmd_dirty(c, 1);
     reply_int(client_reply_buf(c), 1);
 }
@@ -431,6 +434,7 @@ void cmd_copy(client *c)
         db_delete(dst, dk, dlen);
     }
     db_add(dst, obj_copy_as(o, dk, dlen));
+    blocking_signal_key(dst, dk, dlen);
     cmd_dirty(c, 1);
     reply_int(client_reply_buf(c), 1);
 }

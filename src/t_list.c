@@ -243,7 +243,7 @@ static void block_on_keys(client *c, int first, int nkeys, long long deadline)
     int *idx = nkeys <= 16 ? small : mem_alloc(sizeof(int) * (size_t)nkeys);
     for (int i = 0; i < nkeys; i++)
         idx[i] = first + i;
-    blocking_block(c, idx, nkeys, deadline, BLOCK_TIMEOUT_NULL_ARRAY);
+    blocking_block(c, idx, nkeys, deadline, BLOCK_TIMEOUT_NULL_ARRAY, OBJ_LIST);
     if (idx != small)
         mem_free(idx);
 }

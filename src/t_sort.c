@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blocking.h"
 #include "cmdtable.h"
 #include "commands.h"
 #include "config.h"
@@ -454,6 +455,7 @@ static void sort_generic(client *c, int ro)
                                      OBJ_NO_EXPIRE);
             obj_touch(dst, server.lruclock);
             db_set(c->db, dst);
+            blocking_signal_key(c->db, dk, dkl);
             cmd_dirty(c, outlen);
             if (type == OBJ_SET)
                 propagate_store(c, dk, dkl, l);

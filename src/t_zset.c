@@ -1734,7 +1734,7 @@ static void bzpop_generic(client *c, int first, int nkeys, int max, int timeout_
     int *idx = nkeys <= 16 ? small : mem_alloc(sizeof(int) * (size_t)nkeys);
     for (int i = 0; i < nkeys; i++)
         idx[i] = first + i;
-    blocking_block(c, idx, nkeys, deadline, BLOCK_TIMEOUT_NULL_ARRAY);
+    blocking_block(c, idx, nkeys, deadline, BLOCK_TIMEOUT_NULL_ARRAY, OBJ_ZSET);
     if (idx != small)
         mem_free(idx);
 }

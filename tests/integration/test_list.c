@@ -456,6 +456,37 @@ static void test_list_blocking_move_chains_and_timeouts(void **state)
     run_blocking(__func__, steps);
 }
 
+/* Keys that get a value other than by a push: RENAME, RENAMENX, MOVE, COPY,
+ * SORT STORE, SWAPDB and the sorted-set stores wake their waiters; a key of
+ * the other type (a sorted set for BLPOP, a list for BZPOPMIN) does not, and
+ * its waiter goes on waiting, in its place, for its own type. */
+static void test_list_blocking_served_by_stores_and_type(void **state)
+{
+    (void)state;
+    static const char *const steps[] = {
+        "1> BLPOP r 0", "RPUSH tmp v", "RENAME tmp r", "1<",
+        "1> BLPOP rn 0", "RPUSH tmp v", "RENAMENX tmp rn", "1<",
+        "1> BLPOP mv 0", "SELECT 1", "RPUSH mv v", "MOVE mv 0", "SELECT 0", "1<",
+        "1> BLPOP cp 0", "RPUSH src a b", "COPY src cp", "1<", "LRANGE cp 0 -1",
+        "1> BLPOP so 0", "RPUSH s2 3 1 2", "SORT s2 STORE so", "1<", "LRANGE so 0 -1",
+        "1> BLPOP sw 0", "SELECT 1", "RPUSH sw v", "SWAPDB 0 1", "SELECT 0", "1<",
+        "SWAPDB 0 1",
+        "1> BZPOPMIN zr 0", "ZADD ztmp 1 m", "RENAME ztmp zr", "1<",
+        "1> BZPOPMIN zu 0", "ZADD zs 1 m 2 n", "ZUNIONSTORE zu 1 zs", "1<",
+        "1> BZPOPMIN zg 0", "ZRANGESTORE zg zs 0 0", "1<",
+        /* Another type: no wake-up, no WRONGTYPE; the waiter keeps waiting. */
+        "1> BLPOP t1 0", "SET stmp x", "RENAME stmp t1", "1?", "DEL t1",
+        "ZADD t1 1 m", "1?", "DEL t1", "RPUSH t1 ok", "1<",
+        "1> BZPOPMIN t2 0", "2> BLPOP t2 0", "RPUSH t2 v", "2<", "1?",
+        "ZADD t2 5 m", "1<",
+        "1> BLPOP t3 0", "2> BZPOPMIN t3 0", "ZADD t3 1 m", "2<", "1?",
+        "RPUSH t3 a", "1<",
+        "1> BLPOP t4 0.2", "ZADD t4 1 m", "1<", "TYPE t4",
+        NULL,
+    };
+    run_blocking(__func__, steps);
+}
+
 /* ---- respd alone ---------------------------------------------------------------------- */
 
 static char *call_ok(h_conn *c, const char *line)
@@ -708,6 +739,7 @@ int main(void)
         cmocka_unit_test(test_list_random_operations_match_redis),
         cmocka_unit_test(test_list_blocking_pop_served_by_push),
         cmocka_unit_test(test_list_blocking_move_chains_and_timeouts),
+        cmocka_unit_test(test_list_blocking_served_by_stores_and_type),
         cmocka_unit_test(test_list_encoding_conversions),
         cmocka_unit_test(test_list_blocking_commands_propagate_nonblocking_forms),
         cmocka_unit_test(test_list_aof_round_trip),

@@ -54,6 +54,10 @@ void blocking_handle_ready(void);
  * sleep). */
 void blocking_handle_timeouts(long long now_ms);
 
+/* CLIENT UNBLOCK: ends c's wait with its timeout reply, or with Redis's
+ * -UNBLOCKED error. Returns 0 when c was not blocked. */
+int blocking_unblock(client *c, int with_error);
+
 /* Removes c from every queue (disconnect, CLIENT KILL). */
 void blocking_remove(client *c);
 /* 1 while c is blocked. */

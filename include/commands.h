@@ -71,6 +71,7 @@ void cmd_client_kill(client *c);
 void cmd_client_reply(client *c);
 void cmd_client_pause(client *c);
 void cmd_client_unpause(client *c);
+void cmd_client_unblock(client *c);
 void cmd_client_help(client *c);
 void cmd_monitor(client *c);
 

@@ -367,22 +367,37 @@ void blocking_handle_ready(void)
     running = 0;
 }
 
+/* Ends c's wait unserved: its timeout reply, or the error given. */
+static void end_wait(client *c, const char *error)
+{
+    block_state *st = state_of(c);
+    if (error)
+        client_add_error(c, error);
+    else if (st->timeout_reply == BLOCK_TIMEOUT_NULL_BULK)
+        reply_null(client_reply_buf(c));
+    else
+        reply_null_array(client_reply_buf(c));
+    cmd_count_timeout(c);
+    blocking_remove(c);
+    client_resume(c);
+}
+
 void blocking_handle_timeouts(long long now_ms)
 {
     client *c = blocked_head;
     while (c) {
         client *next = state_of(c)->next;
         block_state *st = state_of(c);
-        if (st->deadline && now_ms >= st->deadline) {
-            reply_buf *rb = client_reply_buf(c);
-            if (st->timeout_reply == BLOCK_TIMEOUT_NULL_BULK)
-                reply_null(rb);
-            else
-                reply_null_array(rb);
-            cmd_count_timeout(c);
-            blocking_remove(c);
-            client_resume(c);
-        }
+        if (st->deadline && now_ms >= st->deadline)
+            end_wait(c, NULL);
         c = next;
     }
+}
+
+int blocking_unblock(client *c, int with_error)
+{
+    if (!state_of(c))
+        return 0;
+    end_wait(c, with_error ? "UNBLOCKED client unblocked via CLIENT UNBLOCK" : NULL);
+    return 1;
 }

@@ -42,6 +42,7 @@ static cmd_def client_subs[] = {
     C("client|reply", cmd_client_reply, 3, NS | LD | ST, 0, 0, 0, "slow connection", "connection", "3.2.0", "Instructs the server whether to reply to commands.", "O(1)"),
     C("client|pause", cmd_client_pause, -3, A | NS | LD | ST, 0, 0, 0, "admin slow dangerous connection", "connection", "2.9.50", "Stop processing commands from clients for some time", "O(1)"),
     C("client|unpause", cmd_client_unpause, 2, A | NS | LD | ST, 0, 0, 0, "admin slow dangerous connection", "connection", "6.2.0", "Resume processing of clients that were paused", "O(N) Where N is the number of paused clients"),
+    C("client|unblock", cmd_client_unblock, -3, A | NS | LD | ST, 0, 0, 0, "admin slow dangerous connection", "connection", "5.0.0", "Unblocks a client blocked by a blocking command from a different connection.", "O(log N) where N is the number of client connections"),
     C("client|help", cmd_client_help, 2, LD | ST, 0, 0, 0, "slow connection", "connection", "5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
     END,
 };

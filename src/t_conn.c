@@ -556,6 +556,31 @@ void cmd_client_pause(client *c)
     reply_ok(client_reply_buf(c));
 }
 
+void cmd_client_unblock(client *c)
+{
+    if (c->argc > 4) {
+        cmd_reply_subcommand_syntax(c);
+        return;
+    }
+    /* The reason is checked before the id, as in Redis. */
+    int with_error = 0;
+    if (c->argc == 4) {
+        if (cmd_arg_is(c, 3, "error")) {
+            with_error = 1;
+        } else if (!cmd_arg_is(c, 3, "timeout")) {
+            client_add_error(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return;
+        }
+    }
+    long long id;
+    if (!util_str2ll(c->argv[2], c->argvlen[2], &id)) {
+        client_add_error(c, ERR_NOT_INT);
+        return;
+    }
+    client *target = id > 0 ? client_by_id((uint64_t)id) : NULL;
+    reply_int(client_reply_buf(c), target && blocking_unblock(target, with_error));
+}
+
 void cmd_client_unpause(client *c)
 {
     pause_stop();
@@ -624,6 +649,8 @@ void cmd_client_help(client *c)
         "    Control the replies sent to the current connection.",
         "SETNAME <name>",
         "    Assign the name <name> to the current connection.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
         "SETINFO <option> <value>",
         "    Set client meta attr. Options are:",
         "    * LIB-NAME: the client lib name.",

@@ -487,6 +487,71 @@ static void test_list_blocking_served_by_stores_and_type(void **state)
     run_blocking(__func__, steps);
 }
 
+/* CLIENT UNBLOCK: a waiter ends with its timeout reply or the -UNBLOCKED
+ * error, leaves every queue (a later push is not given to it) and goes on
+ * serving. Client ids differ between the servers, so each run looks its
+ * waiter's id up and the replies are compared step by step. */
+static void unblock_run(int port, char **out)
+{
+    h_conn *c0 = h_connect(port, 2000), *c1 = h_connect(port, 2000);
+    assert_non_null(c0);
+    assert_non_null(c1);
+    free(h_call(c0, "FLUSHALL"));
+    char *id = h_call(c1, "CLIENT ID");
+    assert_non_null(id);
+    long long n = atoll(id + 1);
+    free(id);
+    int k = 0;
+    const char *modes[] = {"", " TIMEOUT", " ERROR"};
+    for (int m = 0; m < 3; m++) {
+        assert_int_equal(h_send_str(c1, m == 2 ? "BZPOPMIN z1 z2 0\r\n" : "BLPOP q1 q2 0\r\n"), 0);
+        h_sleep_ms(50);
+        out[k++] = h_callf(c0, "CLIENT UNBLOCK %lld%s", n, modes[m]);
+        char *r = NULL;
+        if (h_read_reply(c1, H_REPLY_TIMEOUT_MS, &r, NULL) < 0)
+            r = strdup("(no reply)");
+        out[k++] = r;
+        out[k++] = h_callf(c0, "CLIENT UNBLOCK %lld", n); /* no longer blocked */
+        out[k++] = h_call(c0, m == 2 ? "ZADD z1 1 a" : "RPUSH q1 a");
+        out[k++] = h_call(c1, "PING");
+        out[k++] = h_call(c0, m == 2 ? "ZCARD z1" : "LLEN q1");
+    }
+    char *info = h_call(c0, "INFO errorstats");
+    assert_non_null(info);
+    out[k++] = strdup(strstr(info, "errorstat_UNBLOCKED:count=1\r\n") ? "UNBLOCKED counted once"
+                                                                      : "UNBLOCKED not counted once");
+    free(info);
+    out[k] = NULL;
+    h_close(c0);
+    h_close(c1);
+}
+
+static void test_list_client_unblock(void **state)
+{
+    (void)state;
+    if (!have_redis)
+        skip();
+    char *a[32], *b[32];
+    unblock_run(respd_srv.port, a);
+    unblock_run(redis_srv.port, b);
+    int bad = 0;
+    for (int k = 0; a[k] || b[k]; k++) {
+        if (!a[k] || !b[k] || strcmp(a[k], b[k]) != 0) {
+            char *ea = a[k] ? h_escape(a[k], strlen(a[k]), 300) : strdup("(none)");
+            char *eb = b[k] ? h_escape(b[k], strlen(b[k]), 300) : strdup("(none)");
+            fprintf(stderr, "MISMATCH client unblock step %d\n  respd: %s\n  redis: %s\n", k, ea, eb);
+            free(ea);
+            free(eb);
+            bad++;
+        }
+        free(a[k]);
+        free(b[k]);
+        if (!a[k] || !b[k])
+            break;
+    }
+    assert_int_equal(bad, 0);
+}
+
 /* ---- respd alone ---------------------------------------------------------------------- */
 
 static char *call_ok(h_conn *c, const char *line)
@@ -740,6 +805,7 @@ int main(void)
         cmocka_unit_test(test_list_blocking_pop_served_by_push),
         cmocka_unit_test(test_list_blocking_move_chains_and_timeouts),
         cmocka_unit_test(test_list_blocking_served_by_stores_and_type),
+        cmocka_unit_test(test_list_client_unblock),
         cmocka_unit_test(test_list_encoding_conversions),
         cmocka_unit_test(test_list_blocking_commands_propagate_nonblocking_forms),
         cmocka_unit_test(test_list_aof_round_trip),

@@ -216,4 +216,92 @@ static __attribute__((unused)) void hdiff_check(const char *test, const char *co
 
 #define RUN(steps) hdiff_check(__func__, steps)
 
+/* ---- scripts over several connections ------------------------------------ */
+
+/* A script over three connections of one server. Steps:
+ *   "N> cmd"  send cmd on connection N without waiting for the reply
+ *   "N<"      read the reply that connection N is owed
+ *   "N?"      "blocked" if nothing arrives on N within 100 ms
+ *   "N: cmd"  call cmd on connection N
+ *   "~ms"     sleep ms milliseconds (expiries)
+ *   "cmd"     call cmd on connection 0
+ * Returns the replies, NULL-terminated, for comparison between servers. */
+static __attribute__((unused)) char **hdiff_conns_script(int port, int proto,
+                                                         const char *const *steps)
+{
+    h_conn *c[3];
+    for (int i = 0; i < 3; i++) {
+        c[i] = h_connect(port, 2000);
+        assert_non_null(c[i]);
+        if (proto == 3)
+            free(h_call(c[i], "HELLO 3"));
+    }
+    free(h_call(c[0], "FLUSHALL"));
+    size_t n = 0;
+    while (steps[n])
+        n++;
+    char **out = calloc(n + 1, sizeof(char *));
+    for (size_t k = 0; k < n; k++) {
+        const char *s = steps[k];
+        if (s[0] == '~') {
+            h_sleep_ms(atol(s + 1));
+            out[k] = strdup("slept");
+        } else if (s[0] >= '0' && s[0] <= '2' && s[1] && strchr("><?:", s[1])) {
+            h_conn *cc = c[s[0] - '0'];
+            if (s[1] == '>') {
+                char *req = h_inline(&(size_t){0}, "%s", s + 3);
+                size_t len = strlen(req);
+                assert_int_equal(h_send(cc, req, len), 0);
+                free(req);
+                h_sleep_ms(50); /* let the server take it before the next step */
+                out[k] = strdup("sent");
+            } else if (s[1] == '<') {
+                char *r = NULL;
+                if (h_read_reply(cc, H_REPLY_TIMEOUT_MS, &r, NULL) < 0)
+                    r = strdup("(no reply)");
+                out[k] = r;
+            } else if (s[1] == ':') {
+                char *r = h_call(cc, s + 3);
+                out[k] = r ? r : strdup("(no reply)");
+            } else {
+                out[k] = strdup(h_no_data(cc, 100) ? "blocked" : "data");
+            }
+        } else {
+            char *r = h_call(c[0], s);
+            out[k] = r ? r : strdup("(no reply)");
+        }
+    }
+    for (int i = 0; i < 3; i++)
+        h_close(c[i]);
+    return out;
+}
+
+/* Runs a hdiff_conns_script on both servers, in RESP2 and RESP3, and fails
+ * the test on any difference (each reported on stderr). */
+static __attribute__((unused)) void hdiff_check_conns(const char *test, const char *const *steps)
+{
+    if (!have_redis)
+        skip();
+    int bad = 0;
+    for (int proto = 2; proto <= 3; proto++) {
+        char **a = hdiff_conns_script(respd_srv.port, proto, steps);
+        char **b = hdiff_conns_script(redis_srv.port, proto, steps);
+        for (size_t k = 0; steps[k]; k++) {
+            if (strcmp(a[k], b[k]) != 0) {
+                char *ea = h_escape(a[k], strlen(a[k]), 300), *eb = h_escape(b[k], strlen(b[k]), 300);
+                fprintf(stderr, "MISMATCH %s/resp%d step %zu [%s]\n  respd: %s\n  redis: %s\n",
+                        test, proto, k, steps[k], ea, eb);
+                free(ea);
+                free(eb);
+                bad++;
+            }
+            free(a[k]);
+            free(b[k]);
+        }
+        free(a);
+        free(b);
+    }
+    assert_int_equal(bad, 0);
+}
+
 #endif

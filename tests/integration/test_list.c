@@ -341,81 +341,6 @@ static void test_list_random_operations_match_redis(void **state)
 
 /* ---- blocking ----------------------------------------------------------------------- */
 
-/* A script over three connections of one server. Steps:
- *   "N> cmd"  send cmd on connection N without waiting for the reply
- *   "N<"      read the reply that connection N is owed
- *   "N?"      "blocked" if nothing arrives on N within 100 ms
- *   "cmd"     call cmd on connection 0
- * Returns the replies, NULL-terminated, for comparison between servers. */
-static char **block_script(int port, int proto, const char *const *steps)
-{
-    h_conn *c[3];
-    for (int i = 0; i < 3; i++) {
-        c[i] = h_connect(port, 2000);
-        assert_non_null(c[i]);
-        if (proto == 3)
-            free(h_call(c[i], "HELLO 3"));
-    }
-    free(h_call(c[0], "FLUSHALL"));
-    size_t n = 0;
-    while (steps[n])
-        n++;
-    char **out = calloc(n + 1, sizeof(char *));
-    for (size_t k = 0; k < n; k++) {
-        const char *s = steps[k];
-        if (s[0] >= '0' && s[0] <= '2' && (s[1] == '>' || s[1] == '<' || s[1] == '?')) {
-            h_conn *cc = c[s[0] - '0'];
-            if (s[1] == '>') {
-                char *req = h_inline(&(size_t){0}, "%s", s + 3);
-                size_t len = strlen(req);
-                assert_int_equal(h_send(cc, req, len), 0);
-                free(req);
-                h_sleep_ms(50); /* let the server take it before the next step */
-                out[k] = strdup("sent");
-            } else if (s[1] == '<') {
-                char *r = NULL;
-                if (h_read_reply(cc, H_REPLY_TIMEOUT_MS, &r, NULL) < 0)
-                    r = strdup("(no reply)");
-                out[k] = r;
-            } else {
-                out[k] = strdup(h_no_data(cc, 100) ? "blocked" : "data");
-            }
-        } else {
-            char *r = h_call(c[0], s);
-            out[k] = r ? r : strdup("(no reply)");
-        }
-    }
-    for (int i = 0; i < 3; i++)
-        h_close(c[i]);
-    return out;
-}
-
-static void run_blocking(const char *test, const char *const *steps)
-{
-    if (!have_redis)
-        skip();
-    int bad = 0;
-    for (int proto = 2; proto <= 3; proto++) {
-        char **a = block_script(respd_srv.port, proto, steps);
-        char **b = block_script(redis_srv.port, proto, steps);
-        for (size_t k = 0; steps[k]; k++) {
-            if (strcmp(a[k], b[k]) != 0) {
-                char *ea = h_escape(a[k], strlen(a[k]), 300), *eb = h_escape(b[k], strlen(b[k]), 300);
-                fprintf(stderr, "MISMATCH %s/resp%d step %zu [%s]\n  respd: %s\n  redis: %s\n",
-                        test, proto, k, steps[k], ea, eb);
-                free(ea);
-                free(eb);
-                bad++;
-            }
-            free(a[k]);
-            free(b[k]);
-        }
-        free(a);
-        free(b);
-    }
-    assert_int_equal(bad, 0);
-}
-
 static void test_list_blocking_pop_served_by_push(void **state)
 {
     (void)state;
@@ -433,7 +358,7 @@ static void test_list_blocking_pop_served_by_push(void **state)
         "RPUSH now a", "BLPOP nokey now 0", "BRPOP now 0", "EXISTS now",
         NULL,
     };
-    run_blocking(__func__, steps);
+    hdiff_check_conns(__func__, steps);
 }
 
 static void test_list_blocking_move_chains_and_timeouts(void **state)
@@ -453,7 +378,7 @@ static void test_list_blocking_move_chains_and_timeouts(void **state)
         "BLMPOP 0 1 t1 UP", "BLMPOP 0 1 t1 LEFT COUNT 0",
         NULL,
     };
-    run_blocking(__func__, steps);
+    hdiff_check_conns(__func__, steps);
 }
 
 /* Keys that get a value other than by a push: RENAME, RENAMENX, MOVE, COPY,
@@ -484,7 +409,7 @@ static void test_list_blocking_served_by_stores_and_type(void **state)
         "1> BLPOP t4 0.2", "ZADD t4 1 m", "1<", "TYPE t4",
         NULL,
     };
-    run_blocking(__func__, steps);
+    hdiff_check_conns(__func__, steps);
 }
 
 /* CLIENT UNBLOCK: a waiter ends with its timeout reply or the -UNBLOCKED

@@ -59,6 +59,10 @@ int aof_load(const char *path, char *err, size_t errlen);
  * the rewrite buffer while a rewrite runs). No-op when AOF is off or while
  * loading. */
 void aof_feed(int dbid, int argc, char **argv, const size_t *argvlen);
+/* Around EXEC's run of a transaction: its writes, if any, go to the file
+ * between MULTI and EXEC, so that loading applies all of them or none. */
+void aof_multi_begin(void);
+void aof_multi_end(void);
 
 /* Before-sleep: writes the buffer, fsyncs for appendfsync always, schedules
  * the background fsync for everysec. Must run before replies are written. */
@@ -69,6 +73,9 @@ void aof_cron(void);
 /* BGREWRITEAOF. Returns 0 when a rewrite started, -1 with errno EBUSY when one
  * is already running, or -1 on fork failure. */
 int aof_rewrite_start(void);
+/* Starts a rewrite from the next cron instead (BGREWRITEAOF inside EXEC:
+ * the child must not snapshot half a transaction). */
+void aof_rewrite_schedule(void);
 
 /* The commands a rewrite writes for key e, whose expire is exp (or
  * OBJ_NO_EXPIRE): SET (with PXAT when it expires) for a string; for a

@@ -39,6 +39,7 @@ enum {
     CLIENT_RESUME_QUEUED = 1 << 11,    /* on the resume list (held-back input) */
     CLIENT_MONITOR = 1 << 12,          /* in MONITOR mode (monitor.c) */
     CLIENT_POSTPONED = 1 << 13,        /* a request waits for CLIENT PAUSE to end (pause.c) */
+    CLIENT_IN_EXEC = 1 << 14,          /* running its queued commands (multi.c) */
 };
 
 typedef struct client {
@@ -78,6 +79,7 @@ typedef struct client {
     long long soft_limit_since;   /* monotonic ms since over the soft output limit, or 0 */
     unsigned long long commands;  /* commands executed */
     struct block_state *blocked;  /* set while blocked on keys (blocking.c) */
+    struct multi_state *multi;    /* MULTI queue and WATCHed keys, or NULL (t_multi.c) */
 
     struct client *prev, *next;   /* all clients, in creation order */
     struct client *pending_next;  /* pending-writes list */

@@ -41,6 +41,7 @@ enum {
     CMD_NO_MULTI = 1 << 15,
     CMD_MOVABLE_KEYS = 1 << 16,
     CMD_NO_MANDATORY_KEYS = 1 << 17,
+    CMD_SKIP_SLOWLOG = 1 << 18,
 };
 
 typedef struct cmd_def {
@@ -63,6 +64,12 @@ typedef struct cmd_def {
     /* Statistics (INFO commandstats). */
     long long calls, usec, rejected_calls, failed_calls;
 } cmd_def;
+
+/* The argv indexes of d's keys in a request (its key positions, or its
+ * getkeys function): fills pos (at most max), returns the count, 0 when the
+ * arguments are invalid or name no key. */
+int cmd_key_positions(const cmd_def *d, char **argv, size_t *argvlen, int argc, int *pos,
+                      int max);
 
 /* Adds a NULL-name terminated table of commands (a type module's, from a
  * constructor that runs before main). Must happen before cmd_init. */

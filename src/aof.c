@@ -29,6 +29,7 @@
 #include "hashtable.h"
 #include "log.h"
 #include "mem.h"
+#include "multi.h"
 #include "object.h"
 #include "resp.h"
 #include "server.h"
@@ -190,14 +191,50 @@ static void buf_command(cmdbuf *b, int dbid, int argc, char **argv, const size_t
         buf_bulk(b, argv[i], argvlen[i]);
 }
 
-void aof_feed(int dbid, int argc, char **argv, const size_t *argvlen)
+static void feed(int dbid, int argc, char **argv, const size_t *argvlen)
 {
-    if (server.loading)
-        return;
     if (aof.state == AOF_ON)
         buf_command(&aof.pending, dbid, argc, argv, argvlen);
     if (aof.child > 0)
         buf_command(&aof.diff, dbid, argc, argv, argvlen);
+}
+
+/* A transaction's writes are framed by MULTI and EXEC, written only when it
+ * writes something: MULTI before its first write, EXEC after the last. */
+static struct {
+    int open;    /* EXEC is running */
+    int written; /* MULTI is in the buffers */
+    int dbid;    /* of the last write, for EXEC (no SELECT before it) */
+} txn;
+
+void aof_multi_begin(void)
+{
+    txn.open = 1;
+    txn.written = 0;
+}
+
+void aof_multi_end(void)
+{
+    if (txn.written) {
+        char *argv[1] = {"EXEC"};
+        size_t len[1] = {4};
+        feed(txn.dbid, 1, argv, len);
+    }
+    txn.open = txn.written = 0;
+}
+
+void aof_feed(int dbid, int argc, char **argv, const size_t *argvlen)
+{
+    if (server.loading)
+        return;
+    if (txn.open && !txn.written) {
+        char *multi[1] = {"MULTI"};
+        size_t len[1] = {5};
+        feed(dbid, 1, multi, len);
+        txn.written = 1;
+    }
+    txn.dbid = dbid;
+    feed(dbid, argc, argv, argvlen);
 }
 
 static void buf_free(cmdbuf *b)
@@ -321,7 +358,8 @@ static int command_ok(char **argv, size_t *argvlen, int argc)
     const cmd_def *d = cmd_lookup_original(argv, argvlen, argc);
     if (!d || !d->proc)
         return 0;
-    if (!(d->flags & CMD_WRITE) && strcmp(d->name, "select") != 0)
+    if (!(d->flags & CMD_WRITE) && strcmp(d->name, "select") != 0 &&
+        strcmp(d->name, "multi") != 0 && strcmp(d->name, "exec") != 0)
         return 0;
     return d->arity > 0 ? argc == d->arity : argc >= -d->arity;
 }
@@ -383,6 +421,26 @@ static int only_zeros(const char *p, size_t n)
     return 1;
 }
 
+/* The file ends inside a MULTI ... EXEC (a crash while writing one): its
+ * commands were queued, not applied. With aof-load-truncated the file is
+ * cut back to the MULTI, as Redis does, so that later appends are not
+ * swallowed by the unfinished transaction. */
+static int unfinished_transaction(const char *path, const char *data, size_t size,
+                                  size_t multi_pos, char *err, size_t errlen)
+{
+    if (!cfg.aof_load_truncated) {
+        snprintf(err, errlen,
+                 "Unexpected end of file reading the append only file %s: the transaction "
+                 "(MULTI) at offset %zu has no EXEC. Set aof-load-truncated yes to load the "
+                 "commands before it, or truncate it with redis-check-aof --fix.",
+                 path, multi_pos);
+        return -1;
+    }
+    log_warning("Revert incomplete MULTI/EXEC transaction in AOF file %s (from offset %zu)", path,
+                multi_pos);
+    return keep_torn_tail(path, data, size, multi_pos, err, errlen);
+}
+
 int aof_load(const char *path, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -421,6 +479,7 @@ int aof_load(const char *path, char *err, size_t errlen)
     server.loading = 1;
     db_set_expiry_enabled(0);
     size_t pos = 0;
+    size_t multi_pos = 0; /* where the open transaction's MULTI starts */
     long long commands = 0, last_log = ev_mono_ms();
     int rc = 0;
     while (pos < size) {
@@ -437,6 +496,8 @@ int aof_load(const char *path, char *err, size_t errlen)
                     rc = -1;
                     break;
                 }
+                if (!multi_active(fc))
+                    multi_pos = pos;
                 fc->argc = p.argc;
                 fc->argv = p.argv;
                 fc->argvlen = p.argvlen;
@@ -444,6 +505,10 @@ int aof_load(const char *path, char *err, size_t errlen)
                 commands++;
             }
             pos += used;
+            if (pos == size && multi_active(fc)) {
+                rc = unfinished_transaction(path, data, size, multi_pos, err, errlen);
+                break;
+            }
             if ((commands & 4095) == 0 && ev_mono_ms() - last_log >= 1000) {
                 last_log = ev_mono_ms();
                 log_notice("Loading AOF: %zu of %zu bytes (%.1f%%), %lld commands", pos, size,
@@ -464,6 +529,11 @@ int aof_load(const char *path, char *err, size_t errlen)
                                                       "commands follow it"
                                                     : (data[pos] == '*' ? p.err : "expected '*'"));
             rc = -1;
+            break;
+        }
+        if (multi_active(fc)) {
+            /* The tail cut a transaction short: none of it applies. */
+            rc = unfinished_transaction(path, data, size, multi_pos, err, errlen);
             break;
         }
         if (!cfg.aof_load_truncated) {
@@ -674,6 +744,11 @@ static int rewrite_child(const char *tmp)
         return 1;
     }
     return 0;
+}
+
+void aof_rewrite_schedule(void)
+{
+    aof.rewrite_scheduled = 1;
 }
 
 int aof_rewrite_start(void)

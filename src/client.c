@@ -25,6 +25,7 @@
 #include "log.h"
 #include "mem.h"
 #include "monitor.h"
+#include "multi.h"
 #include "net.h"
 #include "pause.h"
 #include "server.h"
@@ -137,6 +138,7 @@ static void unlink_pending(client *c)
 
 void client_free(client *c)
 {
+    multi_reset(c);
     blocking_remove(c);
     monitor_remove(c);
     pause_forget(c);
@@ -670,15 +672,21 @@ static size_t str_mem(const char *s)
  *              respd has one reply buffer, no list
  *   tot-mem    the client structure, both buffers, the parser's arrays, the
  *              name strings and any held arguments
- * There is no MULTI and no pub/sub: sub, psub, ssub are 0 and multi is -1. */
+ *   multi      commands queued since MULTI (-1 outside a transaction);
+ *              multi-mem their argument bytes and the queue's slots
+ * There is no pub/sub: sub, psub, ssub are 0. */
 size_t client_info_line(client *c, char *buf, size_t size)
 {
     char flags[16];
     int nf = 0;
     if (c->flags & CLIENT_MONITOR)
         flags[nf++] = 'O';
+    if (multi_active(c))
+        flags[nf++] = 'x';
     if (c->blocked || (c->flags & CLIENT_POSTPONED))
         flags[nf++] = 'b';
+    if (multi_dirty_cas(c))
+        flags[nf++] = 'd';
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
         flags[nf++] = 'c';
     if (c->flags & CLIENT_CLOSE_ASAP)
@@ -704,17 +712,18 @@ size_t client_info_line(client *c, char *buf, size_t size)
     size_t argmem = argv_mem(c);
     size_t totmem = sizeof(*c) + c->qcap + c->out.cap +
                     (size_t)c->parser.cap * (sizeof(char *) + 2 * sizeof(size_t)) +
-                    str_mem(c->name) + str_mem(c->lib_name) + str_mem(c->lib_ver);
+                    str_mem(c->name) + str_mem(c->lib_name) + str_mem(c->lib_ver) + multi_mem(c);
     if (c->flags & CLIENT_POSTPONED || c->blocked)
         totmem += argmem; /* a copy; otherwise they lie in the query buffer */
     int n = snprintf(buf, size,
                      "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
-                     "sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu "
-                     "multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu tot-mem=%zu events=%s "
+                     "sub=0 psub=0 ssub=0 multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu "
+                     "multi-mem=%zu rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu tot-mem=%zu events=%s "
                      "cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
                      (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                      (server.now_ms - c->ctime_ms) / 1000, (now - c->last_interaction) / 1000,
-                     flags, c->db ? c->db->id : 0, qbuf, c->qcap - c->qlen, argmem, c->out.cap,
+                     flags, c->db ? c->db->id : 0, multi_queued_count(c), qbuf, c->qcap - c->qlen,
+                     argmem, multi_mem(c), c->out.cap,
                      peak, obl, pending - obl, totmem, events,
                      c->lastcmd ? c->lastcmd->name : "NULL", c->out.proto,
                      c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "mem.h"
 #include "monitor.h"
+#include "multi.h"
 #include "pause.h"
 #include "server.h"
 #include "util.h"
@@ -98,6 +99,11 @@ static cmd_def core_table[] = {
     C("hello", cmd_hello, -1, NS | LD | ST | F | NA | CMD_ALLOW_BUSY, 0, 0, 0, "fast connection", "connection", "6.0.0", "Handshakes with the Redis server.", "O(1)"),
     C("auth", cmd_auth, -2, NS | LD | ST | F | NA | CMD_ALLOW_BUSY, 0, 0, 0, "fast connection", "connection", "1.0.0", "Authenticates the connection.", "O(N) where N is the number of passwords defined for the user"),
     C("reset", cmd_reset, 1, NS | LD | ST | F | NA | CMD_ALLOW_BUSY, 0, 0, 0, "fast connection", "connection", "6.2.0", "Resets the connection.", "O(1)"),
+    C("multi", cmd_multi, 1, NS | LD | ST | F | CMD_ALLOW_BUSY, 0, 0, 0, "fast transaction", "transactions", "1.2.0", "Starts a transaction.", "O(1)"),
+    C("exec", cmd_exec, 1, NS | LD | ST | CMD_SKIP_SLOWLOG, 0, 0, 0, "slow transaction", "transactions", "1.2.0", "Executes all commands in a transaction.", "Depends on commands in the transaction"),
+    C("discard", cmd_discard, 1, NS | LD | ST | F | CMD_ALLOW_BUSY, 0, 0, 0, "fast transaction", "transactions", "2.0.0", "Discards a transaction.", "O(N), when N is the number of queued commands"),
+    C("watch", cmd_watch, -2, NS | LD | ST | F | CMD_ALLOW_BUSY, 1, -1, 1, "fast transaction", "transactions", "2.2.0", "Monitors changes to keys to determine the execution of a transaction.", "O(1) for every key."),
+    C("unwatch", cmd_unwatch, 1, NS | LD | ST | F | CMD_ALLOW_BUSY, 0, 0, 0, "fast transaction", "transactions", "2.2.0", "Forgets about watched keys of a transaction.", "O(1)"),
     P("client", -2, 0, "slow", "connection", "2.4.0", "A container for client connection commands.", client_subs),
     /* strings */
     C("get", cmd_get, 2, R | F, 1, 1, 1, "read string fast", "string", "1.0.0", "Returns the string value of a key.", "O(1)"),
@@ -546,6 +552,13 @@ static void reject(client *c, cmd_def *d, const char *fmt, ...)
     va_end(ap);
     if (d)
         d->rejected_calls++;
+    /* A refused EXEC discards the transaction and says why; any other
+     * refused request inside MULTI dooms it (EXEC then aborts). */
+    if (d && d->proc == cmd_exec) {
+        multi_abort_exec(c, buf);
+        return;
+    }
+    multi_flag_error(c);
     client_add_error(c, buf);
 }
 
@@ -568,6 +581,23 @@ static void unknown_command(client *c)
     }
     reject(c, NULL, "ERR unknown command '%.*s', with args beginning with: %s",
            (int)(c->argvlen[0] < 128 ? c->argvlen[0] : 128), c->argv[0], args);
+}
+
+/* CLIENT REPLY OFF/SKIP: drops what the command wrote since reply_mark.
+ * Decided after the handler, so that CLIENT REPLY ON and RESET are
+ * answered. The flag that CLIENT REPLY SKIP sets applies to the command
+ * after it. A fake client (the AOF loader) keeps no replies. */
+static void drop_replies(client *c, size_t reply_mark)
+{
+    if (c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP))
+        c->out.len = reply_mark;
+    c->flags &= ~CLIENT_REPLY_SKIP;
+    if (c->flags & CLIENT_REPLY_SKIP_NEXT) {
+        c->flags &= ~CLIENT_REPLY_SKIP_NEXT;
+        c->flags |= CLIENT_REPLY_SKIP;
+    }
+    if (c->flags & CLIENT_FAKE)
+        c->out.len = 0;
 }
 
 void cmd_execute(client *c)
@@ -610,7 +640,8 @@ void cmd_execute(client *c)
         reject(c, d, ERR_NOAUTH);
         return;
     }
-    if ((d->flags & CMD_WRITE) && aof_write_error()) {
+    int writes = d->flags | (d->proc == cmd_exec ? multi_queued_flags(c) : 0);
+    if ((writes & CMD_WRITE) && aof_write_error()) {
         aof_info ai;
         aof_get_info(&ai);
         reject(c, d, "MISCONF Errors writing to the AOF file: %s", strerror(ai.last_write_errno));
@@ -626,6 +657,16 @@ void cmd_execute(client *c)
     /* CLIENT PAUSE WRITE holds what may write, once it is known to be valid. */
     if (pause_hold(c, d, PAUSE_WRITE))
         return;
+    /* Inside MULTI: queued, unless it is one of the transaction's own. */
+    if (multi_active(c) && !multi_runs_now(d)) {
+        size_t mark = c->out.len;
+        if (d->flags & CMD_NO_MULTI)
+            reject(c, d, "ERR Command not allowed inside a transaction");
+        else
+            multi_queue(c, d);
+        drop_replies(c, mark);
+        return;
+    }
     c->cmd = d;
     c->lastcmd = d;
     long long dirty_before = server.dirty;
@@ -636,7 +677,9 @@ void cmd_execute(client *c)
     /* One clock read per command: the end of the previous command in the
      * same batch is the start of this one (cmd_begin_batch resets it), so
      * a pipelined burst pays for one clock_gettime per command, not two. */
+    multi_before_write(c, d);
     d->proc(c);
+    multi_after_write(c, server.dirty != dirty_before);
     long long now = ev_mono_us();
     long long dur = now - batch_clock;
     batch_clock = now;
@@ -674,20 +717,11 @@ void cmd_execute(client *c)
     server.stats.total_commands++;
     c->commands++;
     c->cmd = NULL;
-    /* CLIENT REPLY OFF/SKIP: drop what this command wrote. Decided after
-     * the handler, so that CLIENT REPLY ON and RESET are answered. The flag
-     * that CLIENT REPLY SKIP sets applies to the command after it. */
-    if (c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP))
-        c->out.len = reply_mark;
-    c->flags &= ~CLIENT_REPLY_SKIP;
-    if (c->flags & CLIENT_REPLY_SKIP_NEXT) {
-        c->flags &= ~CLIENT_REPLY_SKIP_NEXT;
-        c->flags |= CLIENT_REPLY_SKIP;
-    }
-    if (c->flags & CLIENT_FAKE)
-        c->out.len = 0;
-    /* Keys this command filled may wake blocked clients (BLPOP ...). */
-    blocking_handle_ready();
+    drop_replies(c, reply_mark);
+    /* Keys this command filled may wake blocked clients (BLPOP ...), but
+     * not halfway through a transaction. */
+    if (!(c->flags & CLIENT_IN_EXEC))
+        blocking_handle_ready();
 }
 
 void cmd_count_timeout(client *c)
@@ -785,7 +819,7 @@ static const struct {
     {CMD_WRITE, "write"},       {CMD_READONLY, "readonly"}, {CMD_DENYOOM, "denyoom"},
     {CMD_ADMIN, "admin"},       {CMD_PUBSUB, "pubsub"},     {CMD_NOSCRIPT, "noscript"},
     {CMD_BLOCKING, "blocking"}, {CMD_LOADING, "loading"},   {CMD_STALE, "stale"},
-    {CMD_SKIP_MONITOR, "skip_monitor"}, {CMD_FAST, "fast"}, {CMD_NO_AUTH, "no_auth"},
+    {CMD_SKIP_MONITOR, "skip_monitor"}, {CMD_SKIP_SLOWLOG, "skip_slowlog"}, {CMD_FAST, "fast"}, {CMD_NO_AUTH, "no_auth"},
     /* CMD_MAY_REPLICATE is not listed: Redis 7.0's COMMAND does not show it. */
     {CMD_NO_MULTI, "no_multi"},
     {CMD_ALLOW_BUSY, "allow_busy"}, {CMD_NO_MANDATORY_KEYS, "no_mandatory_keys"},
@@ -979,6 +1013,22 @@ void cmd_command_list(client *c)
         }
     }
     reply_defer_set(rb, off, '*', n);
+}
+
+int cmd_key_positions(const cmd_def *d, char **argv, size_t *argvlen, int argc, int *pos,
+                      int max)
+{
+    if (d->getkeys) {
+        int n = d->getkeys(argv, argvlen, argc, pos, max);
+        return n < 0 ? 0 : n;
+    }
+    if (d->first_key == 0)
+        return 0;
+    int last = d->last_key < 0 ? argc + d->last_key : d->last_key;
+    int n = 0;
+    for (int i = d->first_key; i <= last && i < argc && n < max; i += d->key_step)
+        pos[n++] = i;
+    return n;
 }
 
 void cmd_command_getkeys(client *c)

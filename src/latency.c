@@ -171,7 +171,8 @@ void latency_command_done(client *c, const cmd_def *d, long long usec)
             h->sum_us += (uint64_t)usec;
         }
     }
-    if (slowlog_wanted(usec))
+    /* EXEC stays out of the slow log: its commands enter it one by one. */
+    if (!(d->flags & CMD_SKIP_SLOWLOG) && slowlog_wanted(usec))
         slowlog_push(c, usec);
 }
 

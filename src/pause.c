@@ -11,9 +11,11 @@
 #include <string.h>
 
 #include "command.h"
+#include "commands.h"
 #include "db.h"
 #include "ev.h"
 #include "mem.h"
+#include "multi.h"
 #include "server.h"
 
 /* A timer longer than this is re-armed when it fires, so that a huge
@@ -172,13 +174,16 @@ int pause_hold(client *c, const cmd_def *d, int stage)
 {
     if (kind == PAUSE_OFF)
         return 0;
-    if ((c->flags & (CLIENT_FAKE | CLIENT_MONITOR)) || c->blocked)
+    if ((c->flags & (CLIENT_FAKE | CLIENT_MONITOR | CLIENT_IN_EXEC)) || c->blocked)
         return 0;
     if (stage == PAUSE_ALL) {
         if (kind != PAUSE_ALL)
             return 0;
-    } else if (!d || !(d->flags & (CMD_WRITE | CMD_MAY_REPLICATE))) {
-        return 0;
+    } else {
+        /* EXEC writes when one of its queued commands does. */
+        int flags = d ? d->flags | (d->proc == cmd_exec ? multi_queued_flags(c) : 0) : 0;
+        if (!(flags & (CMD_WRITE | CMD_MAY_REPLICATE)))
+            return 0;
     }
     if (tail == cap) {
         if (head > 0) {

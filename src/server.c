@@ -23,6 +23,7 @@
 #include "latency.h"
 #include "log.h"
 #include "mem.h"
+#include "multi.h"
 #include "metrics.h"
 #include "net.h"
 #include "notify.h"
@@ -350,6 +351,7 @@ static void on_expired(db *d, const char *key, size_t klen)
     char *argv[2] = {"DEL", (char *)key};
     size_t argvlen[2] = {3, klen};
     aof_feed(d->id, 2, argv, argvlen);
+    multi_touch_key(d, key, klen);
     server.stats.expired_keys++;
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "multi.h"
 #include "blocking.h"
 #include "command.h"
 #include "commands.h"
@@ -88,6 +89,7 @@ void cmd_swapdb(client *c)
         return;
     }
     if (a != b) {
+        multi_touch_swap(a, b);
         /* Swap the contents, keep the ids: clients stay on their index. */
         db tmp = server.dbs[a];
         server.dbs[a] = server.dbs[b];
@@ -245,6 +247,7 @@ void cmd_hello(client *c)
 
 void cmd_reset(client *c)
 {
+    multi_reset(c);
     monitor_remove(c);
     c->db = &server.dbs[0];
     c->out.proto = 2;
@@ -589,6 +592,10 @@ void cmd_client_unpause(client *c)
 
 void cmd_monitor(client *c)
 {
+    if (c->flags & CLIENT_IN_EXEC) {
+        client_add_error(c, "ERR MONITOR isn't allowed for DENY BLOCKING client");
+        return;
+    }
     /* Redis ignores a second MONITOR: no reply at all. */
     if (monitor_add(c) == 0)
         reply_ok(client_reply_buf(c));

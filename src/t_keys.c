@@ -14,6 +14,7 @@
 #include "config.h"
 #include "db.h"
 #include "mem.h"
+#include "multi.h"
 #include "server.h"
 #include "util.h"
 
@@ -333,6 +334,7 @@ void cmd_flushdb(client *c)
     if (flush_args_ok_or_reply(c) < 0)
         return;
     cmd_dirty(c, (long long)db_size(c->db));
+    multi_touch_db(c->db);
     db_flush(c->db);
     reply_ok(client_reply_buf(c));
 }
@@ -343,6 +345,7 @@ void cmd_flushall(client *c)
         return;
     for (int i = 0; i < server.ndbs; i++) {
         cmd_dirty(c, (long long)db_size(&server.dbs[i]));
+        multi_touch_db(&server.dbs[i]);
         db_flush(&server.dbs[i]);
     }
     reply_ok(client_reply_buf(c));
@@ -391,6 +394,7 @@ void cmd_move(client *c)
     o = db_unlink(c->db, c->argv[1], c->argvlen[1]);
     db_add(dst, o);
     blocking_signal_key(dst, c->argv[1], c->argvlen[1]);
+    multi_touch_key(dst, c->argv[1], c->argvlen[1]);
     cmd_dirty(c, 1);
     reply_int(client_reply_buf(c), 1);
 }
@@ -435,6 +439,7 @@ void cmd_copy(client *c)
     }
     db_add(dst, obj_copy_as(o, dk, dlen));
     blocking_signal_key(dst, dk, dlen);
+    multi_touch_key(dst, dk, dlen);
     cmd_dirty(c, 1);
     reply_int(client_reply_buf(c), 1);
 }

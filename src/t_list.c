@@ -231,11 +231,11 @@ static void propagate_pop(client *c, int where, const char *key, size_t klen, lo
 /* ---- blocking ------------------------------------------------------------------- */
 
 /* Blocks c on argv[first .. first+nkeys). A client that cannot block (the
- * AOF loader) gets the timeout reply at once, as Redis does for clients
- * denied blocking. */
+ * AOF loader, a transaction's EXEC) gets the timeout reply at once, as Redis
+ * does for clients denied blocking. */
 static void block_on_keys(client *c, int first, int nkeys, long long deadline)
 {
-    if (c->flags & CLIENT_FAKE) {
+    if (c->flags & (CLIENT_FAKE | CLIENT_IN_EXEC)) {
         reply_null_array(client_reply_buf(c));
         return;
     }
@@ -518,7 +518,8 @@ static void move_generic(client *c, int from, int to, long long deadline)
     if (wrongtype(c, src))
         return;
     if (!src) {
-        if (deadline >= 0)
+        /* Denied blocking (in EXEC), BLMOVE answers as LMOVE: a null bulk. */
+        if (deadline >= 0 && !(c->flags & CLIENT_IN_EXEC))
             block_on_keys(c, 1, 1, deadline);
         else
             reply_null(client_reply_buf(c));

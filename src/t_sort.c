@@ -29,6 +29,7 @@
 #include "config.h"
 #include "db.h"
 #include "mem.h"
+#include "multi.h"
 #include "quicklist.h"
 #include "server.h"
 #include "t_hash.h"
@@ -456,12 +457,14 @@ static void sort_generic(client *c, int ro)
             obj_touch(dst, server.lruclock);
             db_set(c->db, dst);
             blocking_signal_key(c->db, dk, dkl);
+            multi_touch_key(c->db, dk, dkl);
             cmd_dirty(c, outlen);
             if (type == OBJ_SET)
                 propagate_store(c, dk, dkl, l);
         } else {
             ql_free(l);
             if (db_delete(c->db, dk, dkl)) {
+                multi_touch_key(c->db, dk, dkl);
                 cmd_dirty(c, 1);
                 if (type == OBJ_SET)
                     propagate_store(c, dk, dkl, NULL);

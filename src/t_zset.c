@@ -1725,8 +1725,8 @@ static void bzpop_generic(client *c, int first, int nkeys, int max, int timeout_
         propagate_pop(c, first + i, max, count == -1 ? -1 : count);
         return;
     }
-    /* A client without a connection (AOF replay) cannot wait. */
-    if (c->flags & CLIENT_FAKE) {
+    /* A client without a connection (AOF replay) or in EXEC cannot wait. */
+    if (c->flags & (CLIENT_FAKE | CLIENT_IN_EXEC)) {
         reply_null_array(client_reply_buf(c));
         return;
     }

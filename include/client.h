@@ -39,7 +39,8 @@ enum {
     CLIENT_RESUME_QUEUED = 1 << 11,    /* on the resume list (held-back input) */
     CLIENT_MONITOR = 1 << 12,          /* in MONITOR mode (monitor.c) */
     CLIENT_POSTPONED = 1 << 13,        /* a request waits for CLIENT PAUSE to end (pause.c) */
-    CLIENT_IN_EXEC = 1 << 14,          /* running its queued commands (multi.c) */
+    CLIENT_IN_EXEC = 1 << 14,          /* running its queued commands (t_multi.c) */
+    CLIENT_MULTI = 1 << 15,            /* between MULTI and EXEC/DISCARD (t_multi.c) */
 };
 
 typedef struct client {

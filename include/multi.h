@@ -31,7 +31,10 @@
 struct db;
 
 /* 1 while c is between MULTI and EXEC/DISCARD. */
-int multi_active(const client *c);
+static inline int multi_active(const client *c)
+{
+    return (c->flags & CLIENT_MULTI) != 0;
+}
 /* 1 for the commands that run at once inside MULTI. */
 int multi_runs_now(const cmd_def *d);
 /* Copies c's current command into its queue and replies +QUEUED. */
@@ -58,8 +61,14 @@ void multi_touch_key(struct db *d, const char *key, size_t klen);
 void multi_touch_db(struct db *d);
 /* Before SWAPDB a b: touches watched keys of a or b present in either. */
 void multi_touch_swap(int a, int b);
-/* Around a command's handler: notes which of its watched keys exist, then
- * touches them (and those created) if the command changed the dataset. */
+/* Around a command's handler, while some client watches (multi_watching):
+ * notes which of its watched keys exist, then touches them (and those
+ * created) if the command changed the dataset. */
+extern size_t multi_nwatched;
+static inline int multi_watching(void)
+{
+    return multi_nwatched != 0;
+}
 void multi_before_write(client *c, const cmd_def *d);
 void multi_after_write(client *c, int changed);
 

@@ -677,9 +677,12 @@ void cmd_execute(client *c)
     /* One clock read per command: the end of the previous command in the
      * same batch is the start of this one (cmd_begin_batch resets it), so
      * a pipelined burst pays for one clock_gettime per command, not two. */
-    multi_before_write(c, d);
+    int watching = multi_watching();
+    if (watching)
+        multi_before_write(c, d);
     d->proc(c);
-    multi_after_write(c, server.dirty != dirty_before);
+    if (watching)
+        multi_after_write(c, server.dirty != dirty_before);
     long long now = ev_mono_us();
     long long dur = now - batch_clock;
     batch_clock = now;

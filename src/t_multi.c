@@ -43,7 +43,6 @@ typedef struct queued {
 } queued;
 
 typedef struct multi_state {
-    int active;       /* between MULTI and EXEC/DISCARD */
     int doomed;       /* a request failed its checks: EXECABORT */
     int dirty_cas;    /* a watched key was modified */
     int flags;        /* of the queued commands, or-ed */
@@ -55,7 +54,7 @@ typedef struct multi_state {
 } multi_state;
 
 static ht *watches;
-static size_t nwatch_nodes;
+size_t multi_nwatched; /* watch nodes, all clients */
 
 static void wl_key(const void *entry, const char **key, size_t *len)
 {
@@ -80,7 +79,7 @@ static size_t make_wkey(char *buf, int dbid, const char *key, size_t klen)
 
 static watch_list *find_list(int dbid, const char *key, size_t klen)
 {
-    if (!watches || nwatch_nodes == 0)
+    if (!watches || multi_nwatched == 0)
         return NULL;
     char small[256];
     char *wk = klen + 4 <= sizeof(small) ? small : mem_alloc(klen + 4);
@@ -112,11 +111,6 @@ static multi_state *state(client *c)
 
 /* ---- queue ------------------------------------------------------------- */
 
-int multi_active(const client *c)
-{
-    return c->multi && c->multi->active;
-}
-
 int multi_runs_now(const cmd_def *d)
 {
     return d->proc == cmd_exec || d->proc == cmd_discard || d->proc == cmd_multi ||
@@ -146,7 +140,7 @@ void multi_queue(client *c, const cmd_def *d)
 void multi_flag_error(client *c)
 {
     if (multi_active(c))
-        c->multi->doomed = 1;
+        state(c)->doomed = 1;
 }
 
 int multi_queued_flags(const client *c)
@@ -156,7 +150,7 @@ int multi_queued_flags(const client *c)
 
 int multi_queued_count(const client *c)
 {
-    return multi_active(c) ? c->multi->nq : -1;
+    return multi_active(c) && c->multi ? c->multi->nq : -1;
 }
 
 size_t multi_mem(const client *c)
@@ -187,7 +181,6 @@ static void free_queue(multi_state *m)
     m->nq = m->capq = 0;
     m->qmem = 0;
     m->flags = 0;
-    m->active = 0;
     m->doomed = 0;
 }
 
@@ -227,7 +220,7 @@ static void watch_key(client *c, const char *key, size_t klen)
         m->w = mem_realloc(m->w, sizeof(watch_node *) * (size_t)m->capw);
     }
     m->w[m->nw++] = n;
-    nwatch_nodes++;
+    multi_nwatched++;
 }
 
 static void unwatch_all(client *c)
@@ -247,7 +240,7 @@ static void unwatch_all(client *c)
         if (!wl->head)
             ht_delete(watches, wl->key, wl->klen);
         mem_free(n);
-        nwatch_nodes--;
+        multi_nwatched--;
     }
     mem_free(m->w);
     m->w = NULL;
@@ -270,7 +263,7 @@ void multi_touch_key(struct db *d, const char *key, size_t klen)
 
 void multi_touch_db(struct db *d)
 {
-    if (!watches || nwatch_nodes == 0)
+    if (!watches || multi_nwatched == 0)
         return;
     ht_iter it;
     ht_iter_init(&it, watches);
@@ -282,7 +275,7 @@ void multi_touch_db(struct db *d)
 
 void multi_touch_swap(int a, int b)
 {
-    if (!watches || nwatch_nodes == 0)
+    if (!watches || multi_nwatched == 0)
         return;
     ht_iter it;
     ht_iter_init(&it, watches);
@@ -341,7 +334,7 @@ static int written_keys(const cmd_def *d, client *c, int *pos, int max)
 void multi_before_write(client *c, const cmd_def *d)
 {
     note.n = 0;
-    if (nwatch_nodes == 0 || !(d->flags & CMD_WRITE))
+    if (multi_nwatched == 0 || !(d->flags & CMD_WRITE))
         return;
     int pos[256];
     int n = written_keys(d, c, pos, 256);
@@ -376,6 +369,7 @@ void multi_after_write(client *c, int changed)
 
 void multi_reset(client *c)
 {
+    c->flags &= ~CLIENT_MULTI;
     if (!c->multi)
         return;
     free_queue(c->multi);
@@ -390,7 +384,8 @@ void cmd_multi(client *c)
         client_add_error(c, "ERR MULTI calls can not be nested");
         return;
     }
-    state(c)->active = 1;
+    state(c);
+    c->flags |= CLIENT_MULTI;
     reply_ok(client_reply_buf(c));
 }
 

@@ -89,6 +89,11 @@ ALL_TYPES = aof(
 AOF_SEEDS = {
     "all-types": ALL_TYPES,
     "torn-tail": ALL_TYPES + b"*3\r\n$3\r\nSET\r\n$1\r\nq",
+    # A transaction's writes framed by MULTI/EXEC, SELECT inside; and a file
+    # that ends inside a transaction (none of it may load).
+    "transaction": aof(("SET", "x", "1"), ("MULTI",), ("SET", "a", "1"), ("SELECT", "2"),
+                       ("INCR", "a"), ("EXEC",), ("DEL", "x")),
+    "torn-transaction": aof(("SET", "x", "1"), ("MULTI",), ("SET", "a", "1"), ("INCR", "x")),
     "zero-tail": ALL_TYPES + b"\x00" * 64,
     "expired": aof(("SELECT", "0"), ("SET", "a", "1", "PXAT", "1000"),
                    ("RPUSH", "b", "x"), ("PEXPIREAT", "b", "1000"), ("DEL", "a")),
@@ -166,6 +171,47 @@ def encode_exec(text):
 
 
 EXEC_SEEDS = {
+    "transactions": """
+        watch a
+        @client 1
+        set a 1
+        @client 0
+        multi
+        set a 2
+        incr a
+        blpop q 1
+        lpush q x
+        rpop q
+        exec
+        multi
+        get
+        exec
+        watch b
+        multi
+        sadd s m
+        discard
+        multi
+        set c 1 PX 10
+        select 1
+        zadd z 1 m
+        exec
+        select 0
+        @client 1
+        blpop l 0
+        @client 0
+        multi
+        rpush l a
+        lpop l
+        rpush l b
+        exec
+        set e 1 PX 50
+        watch e
+        @ms 100
+        multi
+        ping
+        exec
+        unwatch
+    """,
     "strings": """
         set a 1
         incr a

@@ -731,7 +731,9 @@ static void hrandfield_count(client *c, long long l, int withvalues)
     hiter it;
     memset(&it, 0, sizeof(it));
     unsigned char **pos = NULL;
-    if (enc_is_lp(o) && (!uniq || count < size))
+    /* Case 1 below picks by position in a listpack: count 1 takes that
+     * path even when it is the whole hash. */
+    if (enc_is_lp(o) && (!uniq || count == 1 || count < size))
         pos = lp_field_positions(hash_lp(o), size);
 
     /* Case 1: repetitions allowed: independent picks. */

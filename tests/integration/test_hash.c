@@ -148,6 +148,9 @@ static void test_hash_hrandfield(void **state)
         "HRANDFIELD h -4611686018427387904 WITHVALUES",
         "HRANDFIELD h 4611686018427387904 WITHVALUES",
         "HSET one only 1", "HRANDFIELD one", "HRANDFIELD one -3", "HRANDFIELD one -2 WITHVALUES",
+        /* Count 1 of a one-field hash (crashed: the single-pick path read
+         * the listpack as a hash table). */
+        "HRANDFIELD one 1", "HRANDFIELD one 1 WITHVALUES", "HRANDFIELD one 2",
         NULL,
     };
     RUN(steps);

@@ -198,7 +198,7 @@ int h_write_file(const char *path, const void *data, size_t len)
     return close(fd);
 }
 
-static char *read_whole_file(const char *path, size_t *outlen)
+char *h_read_file(const char *path, size_t *outlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -330,7 +330,7 @@ static int decode_status(int st)
  * report, and that is not an error here. */
 static void check_wrapper_report(const h_server *s)
 {
-    char *log = read_whole_file(s->log_path, NULL);
+    char *log = h_read_file(s->log_path, NULL);
     if (!log)
         return;
     const char *sum = NULL;
@@ -427,13 +427,13 @@ void h_server_stop_ok(h_server *s)
 
 char *h_server_log(const h_server *s)
 {
-    return read_whole_file(s->log_path, NULL);
+    return h_read_file(s->log_path, NULL);
 }
 
 /* Reads the port from respd's "Running mode=standalone, port=N." line. */
 static int log_port(const char *path)
 {
-    char *log = read_whole_file(path, NULL);
+    char *log = h_read_file(path, NULL);
     if (!log)
         return -1;
     int port = -1;
@@ -576,7 +576,7 @@ int h_run(const char *const *argv, const char *stdin_path, char **output, int ti
         st = -1;
     }
     if (output)
-        *output = read_whole_file(out_path, NULL);
+        *output = h_read_file(out_path, NULL);
     remove_tree(dir);
     return st;
 }

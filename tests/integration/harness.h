@@ -139,6 +139,9 @@ int h_free_port(void);
 int h_mktempdir(char *path, size_t size);
 /* Writes a whole file. Returns 0 or -1. */
 int h_write_file(const char *path, const void *data, size_t len);
+/* The whole file, NUL-terminated (its length in *len when len is not
+ * NULL), malloc'd; NULL when it cannot be opened. */
+char *h_read_file(const char *path, size_t *len);
 /* Raises the soft RLIMIT_NOFILE to at least n (up to the hard limit). */
 void h_raise_nofile(long n);
 

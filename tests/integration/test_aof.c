@@ -72,22 +72,6 @@ static long long call_int(h_conn *c, const char *line)
     return v;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    size_t got = fread(buf, 1, (size_t)n, f);
-    fclose(f);
-    buf[got] = '\0';
-    *len = got;
-    return buf;
-}
-
 /* A sorted dump of every key of db 0..3: "db key type value pexpiretime". */
 static int cmp_str(const void *a, const void *b)
 {
@@ -365,7 +349,7 @@ static void test_aof_torn_tail_is_saved_then_truncated(void **state)
     /* The file now ends where the complete commands end; the cut bytes are
      * kept beside it. */
     size_t len;
-    char *now = read_file(path, &len);
+    char *now = h_read_file(path, &len);
     assert_true(len >= strlen(good));
     assert_memory_equal(now, good, strlen(good));
     assert_true(strstr(now + strlen(good), "12") == NULL);
@@ -391,7 +375,7 @@ static void assert_refused_and_untouched(const char *content, size_t len)
     assert_non_null(strstr(log, "offset"));
     free(log);
     size_t now_len;
-    char *now = read_file(path, &now_len);
+    char *now = h_read_file(path, &now_len);
     assert_int_equal(now_len, len);
     assert_memory_equal(now, content, len);
     free(now);

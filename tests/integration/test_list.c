@@ -549,14 +549,7 @@ static char *read_aof(const char *dir)
 {
     char path[256];
     snprintf(path, sizeof(path), "%s/appendonly.aof", dir);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return strdup(buf);
+    return h_read_file(path, NULL);
 }
 
 /* Asks the checks on c (which it closes), restarts s (same arguments) so

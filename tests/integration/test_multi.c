@@ -179,20 +179,6 @@ static void test_multi_client_list_fields(void **state)
 
 /* ---- respd alone: the AOF ------------------------------------------------ */
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    if (len)
-        *len = n;
-    return strdup(buf);
-}
-
 static void append_file(const char *path, const char *data)
 {
     FILE *f = fopen(path, "ab");
@@ -225,7 +211,7 @@ static void test_multi_aof_framing_and_torn_transaction(void **state)
     h_expect(c, "INCR t2", "+QUEUED\r\n");
     h_expect(c, "EXEC", "*4\r\n+OK\r\n$1\r\na\r\n+OK\r\n:1\r\n");
     h_close(c);
-    char *aof = slurp(path, NULL);
+    char *aof = h_read_file(path, NULL);
     assert_non_null(aof);
     const char *want = "*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$2\r\nt1\r\n$1\r\na\r\n"
                        "*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*2\r\n$4\r\nINCR\r\n$2\r\nt2\r\n"
@@ -242,14 +228,14 @@ static void test_multi_aof_framing_and_torn_transaction(void **state)
     append_file(path, "*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$4\r\nhalf\r\n$1\r\nx\r\n"
                       "*2\r\n$4\r\nINCR\r\n$2\r\nt2\r\n");
     size_t torn_size;
-    free(slurp(path, &torn_size));
+    free(h_read_file(path, &torn_size));
     const char *strict[] = {"--appendonly", "yes", "--dir", dir, "--aof-load-truncated", "no",
                             NULL};
     h_server s2;
     assert_int_not_equal(h_respd_start(&s2, NULL, strict), 0); /* refused, file untouched */
     h_server_cleanup(&s2);
     size_t now_size;
-    free(slurp(path, &now_size));
+    free(h_read_file(path, &now_size));
     assert_int_equal(now_size, torn_size);
 
     h_server s3;
@@ -264,7 +250,7 @@ static void test_multi_aof_framing_and_torn_transaction(void **state)
      * into the unfinished transaction at the next start. */
     h_expect(c, "SET after 1", "+OK\r\n");
     h_close(c);
-    char *log = slurp(s3.log_path, NULL);
+    char *log = h_read_file(s3.log_path, NULL);
     assert_non_null(log);
     assert_non_null(strstr(log, "Revert incomplete MULTI/EXEC transaction"));
     free(log);

@@ -125,23 +125,6 @@ static int stop(pid_t pid)
 
 /* ---- files ---------------------------------------------------------------------- */
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, len = 0, n;
-    char *buf = malloc(cap);
-    while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (cap - len < 2)
-            buf = realloc(buf, cap *= 2);
-    }
-    fclose(f);
-    buf[len] = '\0';
-    return buf;
-}
-
 static void write_text(const char *path, const char *text)
 {
     assert_int_equal(h_write_file(path, text, strlen(text)), 0);
@@ -152,7 +135,7 @@ static char *wait_text(const char *path, const char *text, int timeout_ms)
 {
     long long deadline = h_now_ms() + timeout_ms;
     for (;;) {
-        char *s = read_file(path);
+        char *s = h_read_file(path, NULL);
         if (s && strstr(s, text))
             return s;
         free(s);
@@ -168,7 +151,7 @@ static int wait_ready(const char *log_path)
 {
     char *log = wait_text(log_path, "Ready to accept connections", H_SERVER_TIMEOUT_MS);
     if (!log) {
-        char *s = read_file(log_path);
+        char *s = h_read_file(log_path, NULL);
         fprintf(stderr, "respd did not start; %s:\n%s\n", log_path, s ? s : "(none)");
         free(s);
         return -1;
@@ -421,7 +404,7 @@ static void test_ops_conf_names_every_setting_with_its_default(void **state)
     (void)state;
     char conf[PATH_MAX + 32];
     snprintf(conf, sizeof(conf), "%s/etc/respd.conf", srcdir());
-    char *text = read_file(conf);
+    char *text = h_read_file(conf, NULL);
     if (!text) {
         fprintf(stderr, "cannot read %s\n", conf);
         fail();
@@ -508,7 +491,7 @@ static void test_ops_conf_names_every_setting_with_its_default(void **state)
  * the source tree's config file, so that verify finds them. */
 static void unit_copy(const char *src, const char *dst, const char *bin)
 {
-    char *u = read_file(src);
+    char *u = h_read_file(src, NULL);
     assert_non_null(u);
     const char *exe = "ExecStart=/usr/local/bin/respd /usr/local/etc/respd/respd.conf ";
     char *at = strstr(u, exe);
@@ -531,7 +514,7 @@ static void test_ops_systemd_units_pass_verify(void **state)
     snprintf(sock, sizeof(sock), "%s/respd.socket", dir);
     unit_copy(src, svc, respd_abs());
     snprintf(src, sizeof(src), "%s/etc/respd.socket", srcdir());
-    char *socket_unit = read_file(src);
+    char *socket_unit = h_read_file(src, NULL);
     assert_non_null(socket_unit);
     write_text(sock, socket_unit);
     free(socket_unit);
@@ -559,7 +542,7 @@ static void test_ops_systemd_units_pass_verify(void **state)
     assert_non_null(strstr(out, "no-such-respd"));
     free(out);
     unit_copy(src, svc, respd_abs());
-    char *u = read_file(svc);
+    char *u = h_read_file(svc, NULL);
     char *typo = strstr(u, "NoNewPrivileges=");
     assert_non_null(typo);
     memcpy(typo, "NoNewPrivilegez=", 16);
@@ -574,7 +557,7 @@ static void test_ops_systemd_units_pass_verify(void **state)
 
 static void assert_same_file(const char *a, const char *b)
 {
-    char *x = read_file(a), *y = read_file(b);
+    char *x = h_read_file(a, NULL), *y = h_read_file(b, NULL);
     if (!x || !y || strcmp(x, y) != 0)
         fail_msg("%s and %s differ", a, b);
     free(x);
@@ -628,7 +611,7 @@ static void test_ops_make_install_lays_out_prefix_and_destdir(void **state)
                 assert_same_file(p, s);
                 continue;
             }
-            char *text = read_file(p);
+            char *text = h_read_file(p, NULL);
             assert_null(strstr(text, "/usr/local/"));
             if (!u)
                 assert_non_null(strstr(text, "\nExecStart=/opt/respd/bin/respd "
@@ -692,7 +675,7 @@ static void test_ops_socket_activation_serves_passed_sockets(void **state)
     close(tfd);
     close(ufd);
     assert_int_equal(wait_ready(log), port);
-    char *text = read_file(log);
+    char *text = h_read_file(log, NULL);
     assert_non_null(strstr(text, "Using 2 listening sockets passed by systemd"));
     free(text);
 
@@ -737,7 +720,7 @@ static void test_ops_socket_activation_for_another_pid_is_ignored(void **state)
     int own = wait_ready(log);
     assert_true(own > 0);
     assert_int_not_equal(own, port);
-    char *text = read_file(log);
+    char *text = h_read_file(log, NULL);
     assert_null(strstr(text, "passed by systemd"));
     free(text);
     h_conn *c = h_connect(own, 2000);
@@ -765,7 +748,7 @@ static void test_ops_socket_activation_refuses_unusable_fds(void **state)
     const char *argv[] = {respd_abs(), "--port", "0", "--bind", "127.0.0.1", NULL};
     pid_t pid = spawn(argv, log, dir, &ffd, 1, LISTEN_SELF);
     assert_int_equal(wait_exit(pid, H_SERVER_TIMEOUT_MS), 1);
-    char *text = read_file(log);
+    char *text = h_read_file(log, NULL);
     assert_non_null(strstr(text, "File descriptor 3 passed by systemd is not a listening TCP or "
                                  "unix stream socket"));
     free(text);
@@ -773,7 +756,7 @@ static void test_ops_socket_activation_refuses_unusable_fds(void **state)
     int cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     pid = spawn(argv, log, dir, &cfd, 1, LISTEN_SELF);
     assert_int_equal(wait_exit(pid, H_SERVER_TIMEOUT_MS), 1);
-    text = read_file(log);
+    text = h_read_file(log, NULL);
     assert_non_null(strstr(text, "File descriptor 3 passed by systemd is not a listening"));
     free(text);
     close(cfd);
@@ -799,7 +782,7 @@ static void test_ops_systemd_socket_activate_starts_respd_on_first_connection(vo
     h_conn *c = h_connect(port, 2000);
     assert_non_null(c);
     h_expect(c, "PING", "+PONG\r\n");
-    text = read_file(log);
+    text = h_read_file(log, NULL);
     assert_non_null(strstr(text, "Using 1 listening socket passed by systemd"));
     free(text);
     h_close(c);
@@ -845,7 +828,7 @@ static void test_ops_daemonize_writes_pidfile_and_sigterm_removes_it(void **stat
     assert_int_equal(stop(daemon), 0);
     assert_int_equal(access(pidfile, F_OK), -1);
     assert_int_equal(errno, ENOENT);
-    text = read_file(logfile);
+    text = h_read_file(logfile, NULL);
     assert_non_null(strstr(text, "Received SIGTERM scheduling shutdown"));
     assert_non_null(strstr(text, "bye bye"));
     free(text);
@@ -864,7 +847,7 @@ static void test_ops_sigterm_flushes_aof_and_removes_pidfile(void **state)
     pid_t pid;
     int port = start_respd(&pid, "first", args, NULL);
     assert_true(port > 0);
-    char *text = read_file(pidfile);
+    char *text = h_read_file(pidfile, NULL);
     assert_non_null(text);
     assert_int_equal(atoi(text), pid);
     free(text);
@@ -924,7 +907,7 @@ static void test_ops_sigterm_fsyncs_the_aof(void **state)
         fprintf(stderr, "respd does not run under strace here (ptrace refused?): skipped\n");
         skip();
     }
-    char *text = read_file(log);
+    char *text = h_read_file(log, NULL);
     const char *p = strstr(text, " pid=");
     assert_non_null(p);
     pid_t pid = (pid_t)atoi(p + 5);
@@ -934,7 +917,7 @@ static void test_ops_sigterm_fsyncs_the_aof(void **state)
     h_close(c);
     assert_int_equal(kill(pid, SIGTERM), 0);
     assert_int_equal(wait_exit(tracer, 10000), 0); /* strace exits as its tracee did */
-    text = read_file(trace);
+    text = h_read_file(trace, NULL);
     assert_non_null(text);
     const char *sig = strstr(text, "--- SIGTERM");
     if (!sig)
@@ -975,17 +958,17 @@ static void test_ops_sighup_reopens_the_log_file(void **state)
     assert_non_null(text);
     assert_null(strstr(text, "before-hup-marker"));
     free(text);
-    text = read_file(rotated);
+    text = h_read_file(rotated, NULL);
     assert_null(strstr(text, "after-hup-marker"));
     assert_null(strstr(text, "Log file reopened"));
     free(text);
     h_expect(c, "PING", "+PONG\r\n"); /* SIGHUP does not stop the server */
     h_close(c);
     assert_int_equal(stop(pid), 0);
-    text = read_file(logfile);
+    text = h_read_file(logfile, NULL);
     assert_non_null(strstr(text, "bye bye"));
     free(text);
-    text = read_file(out);
+    text = h_read_file(out, NULL);
     assert_string_equal(text, ""); /* everything went to the log file */
     free(text);
 }
@@ -1294,7 +1277,7 @@ static void test_ops_aof_uses_original_names_under_renames(void **state)
     assert_int_equal(stop(pid), 0);
     char aof[256];
     snprintf(aof, sizeof(aof), "%s/appendonly.aof", dir);
-    char *text = read_file(aof);
+    char *text = h_read_file(aof, NULL);
     assert_non_null(text);
     assert_null(strcasestr(text, "myset"));
     assert_null(strcasestr(text, "ttl-it"));
@@ -1384,14 +1367,14 @@ static void test_ops_config_rewrite_round_trip(void **state)
               "requirepass \"p\\\"w d\"",
            "+OK\r\n");
     /* Lines added since start-up that are no settings, or do not parse. */
-    char *before = read_file(conf);
+    char *before = h_read_file(conf, NULL);
     char *edited = malloc(strlen(before) + 64);
     sprintf(edited, "%sfoo bar\n\"unbalanced\n", before);
     write_text(conf, edited);
     free(edited);
     free(before);
     h_expect(c, "CONFIG REWRITE", "+OK\r\n");
-    char *after = read_file(conf);
+    char *after = h_read_file(conf, NULL);
     assert_non_null(after);
     /* As Redis: kept as comments, so that the file loads. */
     assert_non_null(strstr(after, "\n# trailing comment\n# ??? foo bar\n# ??? \"unbalanced\n"));
@@ -1437,7 +1420,7 @@ static void test_ops_config_rewrite_round_trip(void **state)
     free(ls);
     /* A second rewrite with nothing changed leaves the file as it is. */
     h_expect(c, "CONFIG REWRITE", "+OK\r\n");
-    char *again = read_file(conf);
+    char *again = h_read_file(conf, NULL);
     assert_string_equal(again, after);
     free(again);
     free(after);
@@ -1487,7 +1470,7 @@ static void test_ops_config_rewrite_reports_errors(void **state)
     /* A missing file in an existing directory is created. */
     assert_int_equal(mkdir(sub, 0700), 0);
     h_expect(c, "CONFIG REWRITE", "+OK\r\n");
-    char *text = read_file(conf);
+    char *text = h_read_file(conf, NULL);
     assert_non_null(text);
     /* As Redis: no blank line first in an empty file. */
     assert_true(!strncmp(text, "# Generated by CONFIG REWRITE\n", 30));

@@ -481,14 +481,11 @@ static void test_zset_bzpop_disconnect_while_blocked(void **state)
 
 static int file_contains(const char *path, const char *needle)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return memmem(buf, n, needle, strlen(needle)) != NULL;
+    size_t n;
+    char *buf = h_read_file(path, &n);
+    int found = buf && memmem(buf, n, needle, strlen(needle)) != NULL;
+    free(buf);
+    return found;
 }
 
 static char *dump(h_conn *c)

@@ -79,4 +79,13 @@ long long db_active_expire(db *d, long long deadline_us);
 /* Incremental rehash of both tables for up to ms milliseconds. */
 void db_rehash(db *d, int ms);
 
+/* Tables keyed by (database, key), such as the clients blocked on keys and
+ * the watched keys: the pair as one byte string, the database id's 4 bytes
+ * then the key. db_key_compose writes it into buf (klen + 4 bytes) and
+ * returns its length; db_key_dbid reads the id back; db_key_find looks the
+ * pair up in such a table. */
+size_t db_key_compose(char *buf, int dbid, const char *key, size_t klen);
+int db_key_dbid(const char *composed);
+void *db_key_find(ht *t, int dbid, const char *key, size_t klen);
+
 #endif

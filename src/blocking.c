@@ -79,15 +79,6 @@ static void queue_free(void *entry)
 
 static const ht_type queue_type = {.entry_key = queue_key, .entry_free = queue_free};
 
-/* The composite key of (db, key) in buf; returns its length. buf must hold
- * klen + 4 bytes. */
-static size_t make_qkey(char *buf, int dbid, const char *key, size_t klen)
-{
-    memcpy(buf, &dbid, 4);
-    memcpy(buf + 4, key, klen);
-    return klen + 4;
-}
-
 static block_state *state_of(const client *c)
 {
     return c->blocked;
@@ -193,7 +184,7 @@ void blocking_block(client *c, const int *key_idx, int nkeys, long long deadline
         const char *key = c->argv[key_idx[i]];
         size_t klen = c->argvlen[key_idx[i]];
         char *qk = mem_alloc(klen + 4);
-        size_t qlen = make_qkey(qk, c->db->id, key, klen);
+        size_t qlen = db_key_compose(qk, c->db->id, key, klen);
         key_queue *q = ht_find(queues, qk, qlen);
         if (!q) {
             q = mem_calloc(1, sizeof(*q) + qlen);
@@ -278,12 +269,7 @@ void blocking_signal_key(db *d, const char *key, size_t klen)
 {
     if (nblocked == 0 || !queues)
         return;
-    char small[256];
-    char *qk = klen + 4 <= sizeof(small) ? small : mem_alloc(klen + 4);
-    size_t qlen = make_qkey(qk, d->id, key, klen);
-    key_queue *q = ht_find(queues, qk, qlen);
-    if (qk != small)
-        mem_free(qk);
+    key_queue *q = db_key_find(queues, d->id, key, klen);
     if (q)
         mark_ready(q);
 }
@@ -296,9 +282,7 @@ void blocking_signal_db(int dbid)
     ht_iter_init(&it, queues);
     key_queue *q;
     while ((q = ht_iter_next(&it))) {
-        int id;
-        memcpy(&id, q->key, 4);
-        if (id == dbid)
+        if (db_key_dbid(q->key) == dbid)
             mark_ready(q);
     }
 }
@@ -330,9 +314,7 @@ static int rerun(client *c)
  * when the key is missing or no waiter takes its type. */
 static waiter *first_taker(key_queue *q)
 {
-    int id;
-    memcpy(&id, q->key, 4);
-    obj *o = db_peek(&server.dbs[id], q->key + 4, q->klen - 4);
+    obj *o = db_peek(&server.dbs[db_key_dbid(q->key)], q->key + 4, q->klen - 4);
     if (!o)
         return NULL;
     for (waiter *w = q->head; w; w = w->next)

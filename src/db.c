@@ -1,6 +1,8 @@
 /* db: see db.h. */
 #include "db.h"
 
+#include <string.h>
+
 #include "ev.h"
 #include "mem.h"
 #include "util.h"
@@ -263,4 +265,29 @@ void db_rehash(db *d, int ms)
         ht_rehash_ms(d->keys, ms);
     if (ht_is_rehashing(d->expires))
         ht_rehash_ms(d->expires, ms);
+}
+
+size_t db_key_compose(char *buf, int dbid, const char *key, size_t klen)
+{
+    memcpy(buf, &dbid, 4);
+    memcpy(buf + 4, key, klen);
+    return klen + 4;
+}
+
+int db_key_dbid(const char *composed)
+{
+    int id;
+    memcpy(&id, composed, 4);
+    return id;
+}
+
+void *db_key_find(ht *t, int dbid, const char *key, size_t klen)
+{
+    char small[256];
+    char *k = klen + 4 <= sizeof(small) ? small : mem_alloc(klen + 4);
+    size_t len = db_key_compose(k, dbid, key, klen);
+    void *e = ht_find(t, k, len);
+    if (k != small)
+        mem_free(k);
+    return e;
 }

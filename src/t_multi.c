@@ -70,31 +70,16 @@ static void wl_free(void *entry)
 
 static const ht_type watch_type = {.entry_key = wl_key, .entry_free = wl_free};
 
-static size_t make_wkey(char *buf, int dbid, const char *key, size_t klen)
-{
-    memcpy(buf, &dbid, 4);
-    memcpy(buf + 4, key, klen);
-    return klen + 4;
-}
-
 static watch_list *find_list(int dbid, const char *key, size_t klen)
 {
     if (!watches || multi_nwatched == 0)
         return NULL;
-    char small[256];
-    char *wk = klen + 4 <= sizeof(small) ? small : mem_alloc(klen + 4);
-    size_t wlen = make_wkey(wk, dbid, key, klen);
-    watch_list *wl = ht_find(watches, wk, wlen);
-    if (wk != small)
-        mem_free(wk);
-    return wl;
+    return db_key_find(watches, dbid, key, klen);
 }
 
 static int list_db(const watch_list *wl)
 {
-    int id;
-    memcpy(&id, wl->key, 4);
-    return id;
+    return db_key_dbid(wl->key);
 }
 
 static int list_key_alive(const watch_list *wl, struct db *d)
@@ -198,7 +183,7 @@ static void watch_key(client *c, const char *key, size_t klen)
     if (!watches)
         watches = ht_new(&watch_type);
     char *wk = mem_alloc(klen + 4);
-    size_t wlen = make_wkey(wk, dbid, key, klen);
+    size_t wlen = db_key_compose(wk, dbid, key, klen);
     watch_list *wl = ht_find(watches, wk, wlen);
     if (!wl) {
         wl = mem_calloc(1, sizeof(*wl) + wlen);

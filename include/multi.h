@@ -16,9 +16,11 @@
  *      its writes between MULTI and EXEC (aof_multi_begin/end), so that a
  *      torn file never replays half of one.
  *   3. A key is "modified" for WATCH when a write command that changed the
- *      dataset names it (multi_before_write/multi_after_write: the key
- *      existed before or exists after), when MOVE, COPY or SORT STORE writes
- *      it, when it expires, or when FLUSHDB/FLUSHALL/SWAPDB replace it.
+ *      dataset names it where it writes (multi_before_write/after_write: the
+ *      key existed before or exists after; for the *STORE family only the
+ *      destination), when MOVE, COPY or SORT STORE writes it, when one of
+ *      the pops that name several keys takes from it, when it expires, or
+ *      when FLUSHDB/FLUSHALL/SWAPDB replace it.
  */
 #ifndef RESPD_MULTI_H
 #define RESPD_MULTI_H

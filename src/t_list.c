@@ -28,6 +28,7 @@
 #include "config.h"
 #include "db.h"
 #include "mem.h"
+#include "multi.h"
 #include "quicklist.h"
 #include "server.h"
 #include "util.h"
@@ -226,6 +227,7 @@ static void propagate_pop(client *c, int where, const char *key, size_t klen, lo
     if (count >= 0)
         lens[2] = (size_t)util_ll2str(num, count);
     cmd_propagate(c, count >= 0 ? 3 : 2, argv, lens);
+    multi_touch_key(c->db, key, klen); /* the one key popped (WATCH) */
 }
 
 /* ---- blocking ------------------------------------------------------------------- */

@@ -300,14 +300,19 @@ static struct {
 /* Which argument positions a write command may modify. The *STORE family
  * writes only its destination (the others are read); COPY and SORT touch
  * their destination themselves (it may be in another database, or not an
- * argument at a fixed place). */
+ * argument at a fixed place), and so do the pops that name several keys and
+ * take from one (propagate_pop in t_list.c and t_zset.c). */
 static int written_keys(const cmd_def *d, client *c, int *pos, int max)
 {
     static const char *const dest_only[] = {"sinterstore", "sunionstore", "sdiffstore",
                                             "zunionstore", "zinterstore", "zdiffstore",
                                             "zrangestore", NULL};
-    if (strcmp(d->name, "copy") == 0 || strcmp(d->name, "sort") == 0)
-        return 0;
+    static const char *const own_touch[] = {"copy",  "sort",     "blpop",    "brpop",
+                                            "lmpop", "blmpop",   "bzpopmin", "bzpopmax",
+                                            "zmpop", "bzmpop",   NULL};
+    for (int i = 0; own_touch[i]; i++)
+        if (strcmp(d->name, own_touch[i]) == 0)
+            return 0;
     for (int i = 0; dest_only[i]; i++)
         if (strcmp(d->name, dest_only[i]) == 0) {
             pos[0] = 1;

@@ -42,6 +42,7 @@
 #include "hashtable.h"
 #include "intset.h"
 #include "mem.h"
+#include "multi.h"
 #include "object.h"
 #include "reply.h"
 #include "server.h"
@@ -1649,6 +1650,7 @@ static void propagate_pop(client *c, int keyi, int max, long long count)
     if (count >= 0)
         lens[2] = (size_t)util_ll2str(num, count);
     cmd_propagate(c, count >= 0 ? 3 : 2, argv, lens);
+    multi_touch_key(c->db, c->argv[keyi], c->argvlen[keyi]); /* the one key popped (WATCH) */
 }
 
 /* Redis's genericZpopCommand over keys argv[first .. first+nkeys).

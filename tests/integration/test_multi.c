@@ -74,6 +74,14 @@ static void test_multi_watch(void **state)
         "WATCH l", "1: LPOP l", "MULTI", "PING", "EXEC",
         "SADD src m", "WATCH src", "1: SINTERSTORE dst src", "MULTI", "PING", "EXEC",
         "WATCH dst", "1: SINTERSTORE dst src", "MULTI", "PING", "EXEC",
+        /* Pops that name several keys modify only the one they take from. */
+        "RPUSH p1 a", "RPUSH p2 b", "WATCH p2", "1: BLPOP p1 p2 0", "MULTI", "PING", "EXEC",
+        "WATCH p2", "1: LMPOP 2 p1 p2 LEFT", "MULTI", "PING", "EXEC",
+        "RPUSH p1 a", "RPUSH p2 b", "WATCH p2", "1: LMPOP 2 p1 p2 RIGHT COUNT 5", "MULTI", "PING",
+        "EXEC",
+        "ZADD z1 1 a", "ZADD z2 1 b", "WATCH z2", "1: ZMPOP 2 z1 z2 MIN", "MULTI", "PING", "EXEC",
+        "WATCH z2", "1: BZPOPMIN z1 z2 0", "MULTI", "PING", "EXEC",
+        "ZADD z1 1 a", "ZADD z2 1 b", "WATCH z2", "1: BZMPOP 0 2 z1 z2 MAX", "MULTI", "PING", "EXEC",
         /* Keys another command writes where they are not arguments. */
         "SET s x", "WATCH d", "1: COPY s d", "MULTI", "PING", "EXEC",
         "WATCH s", "1: MOVE s 3", "MULTI", "PING", "EXEC",

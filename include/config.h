@@ -51,13 +51,13 @@ typedef struct config_t {
     /* Collection encodings: past these sizes a compact (listpack/intset)
      * value converts to its large structure. Names as Redis 7's. */
     int list_max_listpack_size;     /* > 0 entries, < 0: -1..-5 = 4..64 KB */
-    int hash_max_listpack_entries;
-    int hash_max_listpack_value;
-    int set_max_intset_entries;
-    int set_max_listpack_entries;
-    int set_max_listpack_value;
-    int zset_max_listpack_entries;
-    int zset_max_listpack_value;
+    long long hash_max_listpack_entries;
+    long long hash_max_listpack_value;
+    long long set_max_intset_entries;
+    long long set_max_listpack_entries;
+    long long set_max_listpack_value;
+    long long zset_max_listpack_entries;
+    long long zset_max_listpack_value;
     /* client-output-buffer-limit. Only the normal class has clients in
      * respd; the replica and pubsub classes are kept so that redis.conf
      * files load, and apply to no client (no replication, no pub/sub). */

@@ -90,17 +90,22 @@ static config_def defs[] = {
     {"client-output-buffer-limit", NULL, T_OBL, 0, NULL, 0, 0, NULL, NULL, NULL},
     {"list-max-listpack-size", "list-max-ziplist-size", T_INT, 0, &cfg.list_max_listpack_size,
      INT_MIN, INT_MAX, "-2", NULL, NULL},
-    {"hash-max-listpack-entries", "hash-max-ziplist-entries", T_INT, 0,
-     &cfg.hash_max_listpack_entries, 0, INT_MAX, "128", NULL, NULL},
-    {"hash-max-listpack-value", "hash-max-ziplist-value", T_INT, 0, &cfg.hash_max_listpack_value,
-     0, INT_MAX, "64", NULL, NULL},
-    INT("set-max-intset-entries", 0, set_max_intset_entries, 0, INT_MAX, "512"),
-    INT("set-max-listpack-entries", 0, set_max_listpack_entries, 0, INT_MAX, "128"),
-    INT("set-max-listpack-value", 0, set_max_listpack_value, 0, INT_MAX, "64"),
-    {"zset-max-listpack-entries", "zset-max-ziplist-entries", T_INT, 0,
-     &cfg.zset_max_listpack_entries, 0, INT_MAX, "128", NULL, NULL},
-    {"zset-max-listpack-value", "zset-max-ziplist-value", T_INT, 0, &cfg.zset_max_listpack_value,
-     0, INT_MAX, "64", NULL, NULL},
+    /* Redis's types: counts are integers, the -value limits of hashes and
+     * sorted sets memory sizes ("1kb"), all from 0 to LLONG_MAX. */
+    {"hash-max-listpack-entries", "hash-max-ziplist-entries", T_LL, 0,
+     &cfg.hash_max_listpack_entries, 0, LLONG_MAX, "512", NULL, NULL},
+    {"hash-max-listpack-value", "hash-max-ziplist-value", T_MEM, 0, &cfg.hash_max_listpack_value,
+     0, LLONG_MAX, "64", NULL, NULL},
+    {"set-max-intset-entries", NULL, T_LL, 0, &cfg.set_max_intset_entries, 0, LLONG_MAX, "512",
+     NULL, NULL},
+    {"set-max-listpack-entries", NULL, T_LL, 0, &cfg.set_max_listpack_entries, 0, LLONG_MAX, "128",
+     NULL, NULL},
+    {"set-max-listpack-value", NULL, T_LL, 0, &cfg.set_max_listpack_value, 0, LLONG_MAX, "64",
+     NULL, NULL},
+    {"zset-max-listpack-entries", "zset-max-ziplist-entries", T_LL, 0,
+     &cfg.zset_max_listpack_entries, 0, LLONG_MAX, "128", NULL, NULL},
+    {"zset-max-listpack-value", "zset-max-ziplist-value", T_MEM, 0, &cfg.zset_max_listpack_value,
+     0, LLONG_MAX, "64", NULL, NULL},
     /* Command timing: plain integers (no memory units), Redis's ranges. */
     {"slowlog-log-slower-than", NULL, T_LL, 0, &cfg.slowlog_log_slower_than, -1, LLONG_MAX,
      "10000", NULL, NULL},
@@ -831,18 +836,20 @@ int config_is_sensitive(const char *name, size_t len)
 
 void config_get(const char *pattern, size_t plen, config_get_fn fn, void *ctx)
 {
+    /* As Redis, an old name (hash-max-ziplist-entries) is a name of its
+     * own: a pattern that matches both names returns both. */
     char value[1024];
     for (size_t i = 0; i < NDEFS; i++) {
         const config_def *d = &defs[i];
-        const char *name = NULL;
-        if (util_glob_match(pattern, plen, d->name, strlen(d->name), 1))
-            name = d->name;
-        else if (d->alias && util_glob_match(pattern, plen, d->alias, strlen(d->alias), 1))
-            name = d->alias;
-        if (!name)
+        int by_name = util_glob_match(pattern, plen, d->name, strlen(d->name), 1);
+        int by_alias = d->alias && util_glob_match(pattern, plen, d->alias, strlen(d->alias), 1);
+        if (!by_name && !by_alias)
             continue;
         format_value(d, value, sizeof(value));
-        fn(name, value, ctx);
+        if (by_name)
+            fn(d->name, value, ctx);
+        if (by_alias)
+            fn(d->alias, value, ctx);
     }
 }
 

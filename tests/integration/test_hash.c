@@ -86,6 +86,16 @@ static void test_hash_encoding_conversions(void **state)
 {
     (void)state;
     static const char *const steps[] = {
+        /* Redis 7.0's defaults (512 fields for a listpack hash) and types: a
+         * count of 0..LLONG_MAX, a value limit that is a memory size. */
+        "%p CONFIG GET hash-max-*", "%p CONFIG GET zset-max-*", "CONFIG GET set-max-intset-entries",
+        "CONFIG SET hash-max-listpack-entries -1", "CONFIG SET hash-max-listpack-entries 1.5",
+        "CONFIG SET hash-max-listpack-entries 9223372036854775808",
+        "CONFIG SET hash-max-listpack-value abc", "CONFIG SET hash-max-listpack-value -5kb",
+        "CONFIG SET hash-max-listpack-value 1kb", "CONFIG GET hash-max-ziplist-value",
+        "CONFIG SET zset-max-listpack-value 2K", "CONFIG GET zset-max-listpack-value",
+        "CONFIG SET zset-max-listpack-value 64", "CONFIG SET set-max-intset-entries 2147483648",
+        "CONFIG GET set-max-intset-entries", "CONFIG SET set-max-intset-entries 512",
         "CONFIG SET hash-max-listpack-entries 4",
         "CONFIG SET hash-max-listpack-value 8",
         "HSET h a 1 b 2 c 3 d 4", "OBJECT ENCODING h",
@@ -103,7 +113,7 @@ static void test_hash_encoding_conversions(void **state)
         "HSET m a 1 b 2 c 3", "HMSET m d 4 e 5", "OBJECT ENCODING m",
         "CONFIG SET hash-max-listpack-entries 0",
         "HSET zero a 1", "OBJECT ENCODING zero",
-        "CONFIG SET hash-max-listpack-entries 128",
+        "CONFIG SET hash-max-listpack-entries 512",
         "CONFIG SET hash-max-listpack-value 64",
         "HSET d a 1", "OBJECT ENCODING d",
         NULL,

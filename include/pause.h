@@ -43,12 +43,12 @@ void pause_start(int type, long long timeout_ms);
 void pause_stop(void);
 
 /* Called by cmd_execute for c's current request. stage PAUSE_ALL: right
- * after the lookup (d is NULL for an unknown command); stage PAUSE_WRITE:
- * after the checks, just before the handler. Returns 1 when the request must
- * wait: then a copy of its arguments is kept, c is flagged
- * CLIENT_POSTPONED and the caller returns without replying. Returns 0 when
- * it runs now. */
-int pause_hold(client *c, const struct cmd_def *d, int stage);
+ * after the lookup; stage PAUSE_WRITE: after the checks, just before the
+ * handler, with the request's command flags (EXEC's include those of the
+ * commands it queued). Returns 1 when the request must wait: then a copy of
+ * its arguments is kept, c is flagged CLIENT_POSTPONED and the caller
+ * returns without replying. Returns 0 when it runs now. */
+int pause_hold(client *c, int cmd_flags, int stage);
 /* Forgets c's held request (the client is being freed). */
 void pause_forget(client *c);
 /* Number of clients with a held request. */

@@ -612,7 +612,7 @@ void cmd_execute(client *c)
      * the subcommand is unknown, as Redis reports it. */
     c->lastcmd = has_sub ? sub : d;
     /* CLIENT PAUSE ALL holds every request, even one that will fail. */
-    if (pause_hold(c, c->lastcmd, PAUSE_ALL))
+    if (pause_hold(c, 0, PAUSE_ALL))
         return;
     if (!d) {
         unknown_command(c);
@@ -640,8 +640,9 @@ void cmd_execute(client *c)
         reject(c, d, ERR_NOAUTH);
         return;
     }
-    int writes = d->flags | (d->proc == cmd_exec ? multi_queued_flags(c) : 0);
-    if ((writes & CMD_WRITE) && aof_write_error()) {
+    /* EXEC writes when one of its queued commands does. */
+    int flags = d->flags | (d->proc == cmd_exec ? multi_queued_flags(c) : 0);
+    if ((flags & CMD_WRITE) && aof_write_error()) {
         aof_info ai;
         aof_get_info(&ai);
         reject(c, d, "MISCONF Errors writing to the AOF file: %s", strerror(ai.last_write_errno));
@@ -655,7 +656,7 @@ void cmd_execute(client *c)
         return;
     }
     /* CLIENT PAUSE WRITE holds what may write, once it is known to be valid. */
-    if (pause_hold(c, d, PAUSE_WRITE))
+    if (pause_hold(c, flags, PAUSE_WRITE))
         return;
     /* Inside MULTI: queued, unless it is one of the transaction's own. */
     if (multi_active(c) && !multi_runs_now(d)) {

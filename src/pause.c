@@ -11,11 +11,9 @@
 #include <string.h>
 
 #include "command.h"
-#include "commands.h"
 #include "db.h"
 #include "ev.h"
 #include "mem.h"
-#include "multi.h"
 #include "server.h"
 
 /* A timer longer than this is re-armed when it fires, so that a huge
@@ -170,7 +168,7 @@ void pause_stop(void)
         run_timer = ev_timer_add(server.loop, 0, on_run, NULL);
 }
 
-int pause_hold(client *c, const cmd_def *d, int stage)
+int pause_hold(client *c, int cmd_flags, int stage)
 {
     if (kind == PAUSE_OFF)
         return 0;
@@ -179,11 +177,8 @@ int pause_hold(client *c, const cmd_def *d, int stage)
     if (stage == PAUSE_ALL) {
         if (kind != PAUSE_ALL)
             return 0;
-    } else {
-        /* EXEC writes when one of its queued commands does. */
-        int flags = d ? d->flags | (d->proc == cmd_exec ? multi_queued_flags(c) : 0) : 0;
-        if (!(flags & (CMD_WRITE | CMD_MAY_REPLICATE)))
-            return 0;
+    } else if (!(cmd_flags & (CMD_WRITE | CMD_MAY_REPLICATE))) {
+        return 0;
     }
     if (tail == cap) {
         if (head > 0) {

@@ -59,10 +59,9 @@ void multi_reset(client *c);
 
 /* WATCH bookkeeping, each a no-op while nobody watches. */
 void multi_touch_key(struct db *d, const char *key, size_t klen);
-/* Before FLUSHDB/FLUSHALL empties d: touches its watched keys that exist. */
-void multi_touch_db(struct db *d);
-/* Before SWAPDB a b: touches watched keys of a or b present in either. */
-void multi_touch_swap(int a, int b);
+/* Before FLUSHDB/FLUSHALL empties database a (b == a), or SWAPDB a b:
+ * touches the watched keys of a and b that exist in either. */
+void multi_touch_dbs(int a, int b);
 /* Around a command's handler, while some client watches (multi_watching):
  * notes which of its watched keys exist, then touches them (and those
  * created) if the command changed the dataset. */

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "multi.h"
 #include "blocking.h"
 #include "command.h"
 #include "commands.h"
@@ -13,6 +12,7 @@
 #include "db.h"
 #include "mem.h"
 #include "monitor.h"
+#include "multi.h"
 #include "pause.h"
 #include "server.h"
 #include "util.h"
@@ -89,7 +89,7 @@ void cmd_swapdb(client *c)
         return;
     }
     if (a != b) {
-        multi_touch_swap(a, b);
+        multi_touch_dbs(a, b);
         /* Swap the contents, keep the ids: clients stay on their index. */
         db tmp = server.dbs[a];
         server.dbs[a] = server.dbs[b];
@@ -576,10 +576,8 @@ void cmd_client_unblock(client *c)
         }
     }
     long long id;
-    if (!util_str2ll(c->argv[2], c->argvlen[2], &id)) {
-        client_add_error(c, ERR_NOT_INT);
+    if (cmd_get_ll_or_reply(c, 2, &id, NULL) < 0)
         return;
-    }
     client *target = id > 0 ? client_by_id((uint64_t)id) : NULL;
     reply_int(client_reply_buf(c), target && blocking_unblock(target, with_error));
 }

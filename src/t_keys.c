@@ -334,7 +334,7 @@ void cmd_flushdb(client *c)
     if (flush_args_ok_or_reply(c) < 0)
         return;
     cmd_dirty(c, (long long)db_size(c->db));
-    multi_touch_db(c->db);
+    multi_touch_dbs(c->db->id, c->db->id);
     db_flush(c->db);
     reply_ok(client_reply_buf(c));
 }
@@ -345,7 +345,7 @@ void cmd_flushall(client *c)
         return;
     for (int i = 0; i < server.ndbs; i++) {
         cmd_dirty(c, (long long)db_size(&server.dbs[i]));
-        multi_touch_db(&server.dbs[i]);
+        multi_touch_dbs(i, i);
         db_flush(&server.dbs[i]);
     }
     reply_ok(client_reply_buf(c));

@@ -135,7 +135,7 @@ int multi_queued_flags(const client *c)
 
 int multi_queued_count(const client *c)
 {
-    return multi_active(c) && c->multi ? c->multi->nq : -1;
+    return multi_active(c) ? c->multi->nq : -1;
 }
 
 size_t multi_mem(const client *c)
@@ -246,19 +246,7 @@ void multi_touch_key(struct db *d, const char *key, size_t klen)
         touch_list(wl);
 }
 
-void multi_touch_db(struct db *d)
-{
-    if (!watches || multi_nwatched == 0)
-        return;
-    ht_iter it;
-    ht_iter_init(&it, watches);
-    watch_list *wl;
-    while ((wl = ht_iter_next(&it)))
-        if (list_db(wl) == d->id && list_key_alive(wl, d))
-            touch_list(wl);
-}
-
-void multi_touch_swap(int a, int b)
+void multi_touch_dbs(int a, int b)
 {
     if (!watches || multi_nwatched == 0)
         return;
@@ -324,7 +312,7 @@ static int written_keys(const cmd_def *d, client *c, int *pos, int max)
 void multi_before_write(client *c, const cmd_def *d)
 {
     note.n = 0;
-    if (multi_nwatched == 0 || !(d->flags & CMD_WRITE))
+    if (!(d->flags & CMD_WRITE))
         return;
     int pos[256];
     int n = written_keys(d, c, pos, 256);
@@ -414,8 +402,8 @@ void cmd_exec(client *c)
         reply_null_array(client_reply_buf(c));
         return;
     }
-    /* Take the queue out: the commands run as this client's, and one of
-     * them (MULTI, WATCH) may start new state. */
+    /* Take the queue out, then unwatch and leave MULTI before running it,
+     * as Redis: a queued command sees the client as outside a transaction. */
     queued *q = m->q;
     int nq = m->nq;
     m->q = NULL;

@@ -87,6 +87,20 @@ typedef struct client {
     struct client *resume_next;   /* resume list */
 } client;
 
+/* A private copy of a request's arguments, for a request kept past the read
+ * that brought it (held by CLIENT PAUSE, blocked on keys, queued by MULTI):
+ * the parsed arguments point into a query buffer that is reused.
+ * client_args_copy copies c's current request; client_args_free releases a
+ * copy (and leaves it empty). */
+typedef struct client_args {
+    int argc;
+    char **argv;
+    size_t *argvlen;
+    size_t mem; /* sum of the argument lengths */
+} client_args;
+void client_args_copy(client_args *a, const client *c);
+void client_args_free(client_args *a);
+
 /* Creates a client for an accepted socket and starts reading from it, or
  * (fd == -1) a fake client with no socket. Returns NULL with errno set if the
  * socket cannot be registered. Ownership: the server's client list owns it. */

@@ -45,9 +45,7 @@ struct key_queue {
 };
 
 typedef struct block_state {
-    int argc;
-    char **argv;
-    size_t *argvlen;
+    client_args args;        /* its command, to run again */
     int nkeys;
     waiter **waiters;        /* one per key */
     long long deadline;      /* unix ms, 0 = forever */
@@ -92,10 +90,7 @@ int blocking_is_blocked(const client *c)
 size_t blocking_argv_mem(const client *c)
 {
     const block_state *st = c->blocked;
-    size_t n = 0;
-    for (int i = 0; st && i < st->argc; i++)
-        n += st->argvlen[i];
-    return n;
+    return st ? st->args.mem : 0;
 }
 
 size_t blocking_count(void)
@@ -168,13 +163,7 @@ void blocking_block(client *c, const int *key_idx, int nkeys, long long deadline
     if (!queues)
         queues = ht_new(&queue_type);
     st = mem_calloc(1, sizeof(*st));
-    st->argc = c->argc;
-    st->argv = mem_alloc(sizeof(char *) * (size_t)c->argc);
-    st->argvlen = mem_alloc(sizeof(size_t) * (size_t)c->argc);
-    for (int i = 0; i < c->argc; i++) {
-        st->argv[i] = mem_strndup(c->argv[i], c->argvlen[i]);
-        st->argvlen[i] = c->argvlen[i];
-    }
+    client_args_copy(&st->args, c);
     st->deadline = deadline_ms;
     st->timeout_reply = timeout_reply;
     st->want_type = want_type;
@@ -243,10 +232,7 @@ void blocking_remove(client *c)
         blocked_head = st->next;
     if (st->next)
         state_of(st->next)->prev = st->prev;
-    for (int i = 0; i < st->argc; i++)
-        mem_free(st->argv[i]);
-    mem_free(st->argv);
-    mem_free(st->argvlen);
+    client_args_free(&st->args);
     mem_free(st->waiters);
     mem_free(st);
     c->blocked = NULL;
@@ -293,9 +279,9 @@ static int rerun(client *c)
     block_state *st = state_of(c);
     st->rerun = 1;
     st->reblocked = 0;
-    c->argc = st->argc;
-    c->argv = st->argv;
-    c->argvlen = st->argvlen;
+    c->argc = st->args.argc;
+    c->argv = st->args.argv;
+    c->argvlen = st->args.argvlen;
     cmd_execute(c);
     c->argc = 0;
     c->argv = NULL;

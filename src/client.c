@@ -136,6 +136,28 @@ static void unlink_pending(client *c)
     c->flags &= ~CLIENT_PENDING_WRITE;
 }
 
+void client_args_copy(client_args *a, const client *c)
+{
+    a->argc = c->argc;
+    a->argv = mem_alloc(sizeof(char *) * (size_t)c->argc);
+    a->argvlen = mem_alloc(sizeof(size_t) * (size_t)c->argc);
+    a->mem = 0;
+    for (int i = 0; i < c->argc; i++) {
+        a->argv[i] = mem_strndup(c->argv[i], c->argvlen[i]);
+        a->argvlen[i] = c->argvlen[i];
+        a->mem += c->argvlen[i];
+    }
+}
+
+void client_args_free(client_args *a)
+{
+    for (int i = 0; i < a->argc; i++)
+        mem_free(a->argv[i]);
+    mem_free(a->argv);
+    mem_free(a->argvlen);
+    memset(a, 0, sizeof(*a));
+}
+
 void client_free(client *c)
 {
     multi_reset(c);

@@ -22,10 +22,7 @@
 
 typedef struct held {
     client *c;          /* NULL once the client is gone */
-    int argc;
-    char **argv;
-    size_t *argvlen;
-    size_t mem;         /* sum of the argument lengths */
+    client_args args;
 } held;
 
 static int kind = PAUSE_OFF;
@@ -42,38 +39,28 @@ size_t pause_waiting(void)
     return nwaiting;
 }
 
-static void free_args(held *h)
-{
-    for (int i = 0; i < h->argc; i++)
-        mem_free(h->argv[i]);
-    mem_free(h->argv);
-    mem_free(h->argvlen);
-    h->argv = NULL;
-    h->argvlen = NULL;
-    h->argc = 0;
-}
 
 /* Runs a held request again, then the input that arrived behind it. */
 static void run_one(held *h)
 {
     client *c = h->c;
     if (!c) {
-        free_args(h);
+        client_args_free(&h->args);
         return;
     }
     nwaiting--;
     c->flags &= ~CLIENT_POSTPONED;
     if (!(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY))) {
-        c->argc = h->argc;
-        c->argv = h->argv;
-        c->argvlen = h->argvlen;
+        c->argc = h->args.argc;
+        c->argv = h->args.argv;
+        c->argvlen = h->args.argvlen;
         cmd_begin_batch();
         cmd_execute(c); /* may be held again if a new pause started */
         c->argc = 0;
         c->argv = NULL;
         c->argvlen = NULL;
     }
-    free_args(h);
+    client_args_free(&h->args);
     if (!(c->flags & CLIENT_POSTPONED) && !c->blocked)
         client_resume(c);
 }
@@ -192,15 +179,7 @@ int pause_hold(client *c, int cmd_flags, int stage)
     }
     held *h = &queue[tail++];
     h->c = c;
-    h->argc = c->argc;
-    h->argv = mem_alloc(sizeof(char *) * (size_t)c->argc);
-    h->argvlen = mem_alloc(sizeof(size_t) * (size_t)c->argc);
-    h->mem = 0;
-    for (int i = 0; i < c->argc; i++) {
-        h->argv[i] = mem_strndup(c->argv[i], c->argvlen[i]);
-        h->argvlen[i] = c->argvlen[i];
-        h->mem += c->argvlen[i];
-    }
+    client_args_copy(&h->args, c);
     c->flags |= CLIENT_POSTPONED;
     nwaiting++;
     return 1;
@@ -220,7 +199,7 @@ void pause_forget(client *c)
         return;
     held *h = find(c);
     if (h) {
-        free_args(h);
+        client_args_free(&h->args);
         h->c = NULL;
         nwaiting--;
     }
@@ -232,5 +211,5 @@ size_t pause_argv_mem(const client *c)
     if (!(c->flags & CLIENT_POSTPONED))
         return 0;
     const held *h = find(c);
-    return h ? h->mem : 0;
+    return h ? h->args.mem : 0;
 }

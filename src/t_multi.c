@@ -36,17 +36,11 @@ struct watch_list {
     char key[];
 };
 
-typedef struct queued {
-    int argc;
-    char **argv;
-    size_t *argvlen;
-} queued;
-
 typedef struct multi_state {
     int doomed;       /* a request failed its checks: EXECABORT */
     int dirty_cas;    /* a watched key was modified */
     int flags;        /* of the queued commands, or-ed */
-    queued *q;
+    client_args *q;   /* the queued requests */
     int nq, capq;
     size_t qmem;      /* argument bytes queued */
     watch_node **w;   /* the keys this client watches */
@@ -107,17 +101,11 @@ void multi_queue(client *c, const cmd_def *d)
     multi_state *m = state(c);
     if (m->nq == m->capq) {
         m->capq = m->capq ? m->capq * 2 : 8;
-        m->q = mem_realloc(m->q, sizeof(queued) * (size_t)m->capq);
+        m->q = mem_realloc(m->q, sizeof(client_args) * (size_t)m->capq);
     }
-    queued *q = &m->q[m->nq++];
-    q->argc = c->argc;
-    q->argv = mem_alloc(sizeof(char *) * (size_t)c->argc);
-    q->argvlen = mem_alloc(sizeof(size_t) * (size_t)c->argc);
-    for (int i = 0; i < c->argc; i++) {
-        q->argv[i] = mem_strndup(c->argv[i], c->argvlen[i]);
-        q->argvlen[i] = c->argvlen[i];
-        m->qmem += c->argvlen[i];
-    }
+    client_args *q = &m->q[m->nq++];
+    client_args_copy(q, c);
+    m->qmem += q->mem;
     m->flags |= d->flags;
     reply_simple(client_reply_buf(c), "QUEUED");
 }
@@ -140,7 +128,7 @@ int multi_queued_count(const client *c)
 
 size_t multi_mem(const client *c)
 {
-    return c->multi ? c->multi->qmem + sizeof(queued) * (size_t)c->multi->capq : 0;
+    return c->multi ? c->multi->qmem + sizeof(client_args) * (size_t)c->multi->capq : 0;
 }
 
 int multi_dirty_cas(const client *c)
@@ -148,14 +136,10 @@ int multi_dirty_cas(const client *c)
     return c->multi && c->multi->dirty_cas;
 }
 
-static void free_queued(queued *q, int n)
+static void free_queued(client_args *q, int n)
 {
-    for (int i = 0; i < n; i++) {
-        for (int j = 0; j < q[i].argc; j++)
-            mem_free(q[i].argv[j]);
-        mem_free(q[i].argv);
-        mem_free(q[i].argvlen);
-    }
+    for (int i = 0; i < n; i++)
+        client_args_free(&q[i]);
     mem_free(q);
 }
 
@@ -404,7 +388,7 @@ void cmd_exec(client *c)
     }
     /* Take the queue out, then unwatch and leave MULTI before running it,
      * as Redis: a queued command sees the client as outside a transaction. */
-    queued *q = m->q;
+    client_args *q = m->q;
     int nq = m->nq;
     m->q = NULL;
     m->nq = m->capq = 0;

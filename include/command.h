@@ -42,6 +42,12 @@ enum {
     CMD_MOVABLE_KEYS = 1 << 16,
     CMD_NO_MANDATORY_KEYS = 1 << 17,
     CMD_SKIP_SLOWLOG = 1 << 18,
+    /* For WATCH (t_multi.c), not shown by COMMAND: the command writes only
+     * its first key (the *STORE family reads the others), or its handler
+     * touches the keys it writes itself (COPY, SORT STORE: the destination
+     * may be elsewhere; the pops that name several keys take from one). */
+    CMD_WRITES_FIRST_KEY = 1 << 19,
+    CMD_TOUCHES_OWN_KEYS = 1 << 20,
 };
 
 typedef struct cmd_def {

@@ -141,7 +141,7 @@ static cmd_def core_table[] = {
     C("flushdb", cmd_flushdb, -1, W, 0, 0, 0, "keyspace write slow dangerous", "server", "1.0.0", "Removes all keys from the current database.", "O(N) where N is the number of keys in the selected database"),
     C("flushall", cmd_flushall, -1, W, 0, 0, 0, "keyspace write slow dangerous", "server", "1.0.0", "Removes all keys from all databases.", "O(N) where N is the total number of keys in all databases"),
     C("move", cmd_move, 3, W | F, 1, 1, 1, "keyspace write fast", "generic", "1.0.0", "Moves a key to another database.", "O(1)"),
-    C("copy", cmd_copy, -3, W | M, 1, 2, 1, "keyspace write slow", "generic", "6.2.0", "Copies the value of a key to a new key.", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values."),
+    C("copy", cmd_copy, -3, W | M | CMD_TOUCHES_OWN_KEYS, 1, 2, 1, "keyspace write slow", "generic", "6.2.0", "Copies the value of a key to a new key.", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values."),
     C("touch", cmd_touch, -2, R | F, 1, -1, 1, "keyspace read fast", "generic", "3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "O(N) where N is the number of keys that will be touched."),
     C("expire", cmd_expire, -3, W | F, 1, 1, 1, "keyspace write fast", "generic", "1.0.0", "Sets the expiration time of a key in seconds.", "O(1)"),
     C("pexpire", cmd_pexpire, -3, W | F, 1, 1, 1, "keyspace write fast", "generic", "2.6.0", "Sets the expiration time of a key in milliseconds.", "O(1)"),

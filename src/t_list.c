@@ -914,12 +914,12 @@ static cmd_def list_table[] = {
     C("lpos", cmd_lpos, -3, R, 1, 1, 1, "read list slow", "list", "6.0.6", "Return the index of matching elements on a list", "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time."),
     C("lmove", cmd_lmove, 5, W | M, 1, 2, 1, "write list slow", "list", "6.2.0", "Pop an element from a list, push it to another list and return it", "O(1)"),
     C("rpoplpush", cmd_rpoplpush, 3, W | M, 1, 2, 1, "write list slow", "list", "1.2.0", "Remove the last element in a list, prepend it to another list and return it", "O(1)"),
-    CK("lmpop", cmd_lmpop, -4, W, lmpop_keys, "write list slow", "list", "7.0.0", "Pop elements from a list", "O(N+M) where N is the number of provided keys and M is the number of elements returned."),
-    C("blpop", cmd_blpop, -3, W | NS | BL, 1, -2, 1, "write list slow blocking", "list", "2.0.0", "Remove and get the first element in a list, or block until one is available", "O(N) where N is the number of provided keys."),
-    C("brpop", cmd_brpop, -3, W | NS | BL, 1, -2, 1, "write list slow blocking", "list", "2.0.0", "Remove and get the last element in a list, or block until one is available", "O(N) where N is the number of provided keys."),
+    CK("lmpop", cmd_lmpop, -4, W | CMD_TOUCHES_OWN_KEYS, lmpop_keys, "write list slow", "list", "7.0.0", "Pop elements from a list", "O(N+M) where N is the number of provided keys and M is the number of elements returned."),
+    C("blpop", cmd_blpop, -3, W | NS | BL | CMD_TOUCHES_OWN_KEYS, 1, -2, 1, "write list slow blocking", "list", "2.0.0", "Remove and get the first element in a list, or block until one is available", "O(N) where N is the number of provided keys."),
+    C("brpop", cmd_brpop, -3, W | NS | BL | CMD_TOUCHES_OWN_KEYS, 1, -2, 1, "write list slow blocking", "list", "2.0.0", "Remove and get the last element in a list, or block until one is available", "O(N) where N is the number of provided keys."),
     C("blmove", cmd_blmove, 6, W | M | NS | BL, 1, 2, 1, "write list slow blocking", "list", "6.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available", "O(1)"),
     C("brpoplpush", cmd_brpoplpush, 4, W | M | NS | BL, 1, 2, 1, "write list slow blocking", "list", "2.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available", "O(1)"),
-    CK("blmpop", cmd_blmpop, -5, W | BL, blmpop_keys, "write list slow blocking", "list", "7.0.0", "Pop elements from a list, or block until one is available", "O(N+M) where N is the number of provided keys and M is the number of elements returned."),
+    CK("blmpop", cmd_blmpop, -5, W | BL | CMD_TOUCHES_OWN_KEYS, blmpop_keys, "write list slow blocking", "list", "7.0.0", "Pop elements from a list, or block until one is available", "O(N+M) where N is the number of provided keys and M is the number of elements returned."),
     END,
 };
 

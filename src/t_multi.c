@@ -269,27 +269,16 @@ static struct {
     int existed[NOTE_MAX];
 } note;
 
-/* Which argument positions a write command may modify. The *STORE family
- * writes only its destination (the others are read); COPY and SORT touch
- * their destination themselves (it may be in another database, or not an
- * argument at a fixed place), and so do the pops that name several keys and
- * take from one (propagate_pop in t_list.c and t_zset.c). */
+/* Which argument positions a write command may modify (see the command
+ * flags CMD_WRITES_FIRST_KEY and CMD_TOUCHES_OWN_KEYS). */
 static int written_keys(const cmd_def *d, client *c, int *pos, int max)
 {
-    static const char *const dest_only[] = {"sinterstore", "sunionstore", "sdiffstore",
-                                            "zunionstore", "zinterstore", "zdiffstore",
-                                            "zrangestore", NULL};
-    static const char *const own_touch[] = {"copy",  "sort",     "blpop",    "brpop",
-                                            "lmpop", "blmpop",   "bzpopmin", "bzpopmax",
-                                            "zmpop", "bzmpop",   NULL};
-    for (int i = 0; own_touch[i]; i++)
-        if (strcmp(d->name, own_touch[i]) == 0)
-            return 0;
-    for (int i = 0; dest_only[i]; i++)
-        if (strcmp(d->name, dest_only[i]) == 0) {
-            pos[0] = 1;
-            return 1;
-        }
+    if (d->flags & CMD_TOUCHES_OWN_KEYS)
+        return 0;
+    if (d->flags & CMD_WRITES_FIRST_KEY) {
+        pos[0] = 1;
+        return 1;
+    }
     return cmd_key_positions(d, c->argv, c->argvlen, c->argc, pos, max);
 }
 

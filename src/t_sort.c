@@ -512,7 +512,7 @@ static int sort_getkeys(char **argv, size_t *argvlen, int argc, int *pos, int ma
 }
 
 static cmd_def sort_commands[] = {
-    CKF("sort", cmd_sort, -2, W | M, 1, 1, 1, sort_getkeys, "write set sortedset list slow dangerous", "generic", "1.0.0", "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.", "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N)."),
+    CKF("sort", cmd_sort, -2, W | M | CMD_TOUCHES_OWN_KEYS, 1, 1, 1, sort_getkeys, "write set sortedset list slow dangerous", "generic", "1.0.0", "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.", "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N)."),
     C("sort_ro", cmd_sort_ro, -2, R, 1, 1, 1, "read set sortedset list slow dangerous", "generic", "7.0.0", "Returns the sorted elements of a list, a set, or a sorted set.", "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N)."),
     END,
 };

@@ -13,6 +13,18 @@
 
 enum { FSYNC_NO = 0, FSYNC_ALWAYS = 1, FSYNC_EVERYSEC = 2 };
 enum { SUPERVISED_NO = 0, SUPERVISED_SYSTEMD = 1, SUPERVISED_AUTO = 2 };
+/* maxmemory-policy: which keys evict.c may remove (volatile: only keys with
+ * an expire) and how it picks them. */
+enum {
+    MAXMEMORY_NO_EVICTION = 0,
+    MAXMEMORY_VOLATILE_LRU,
+    MAXMEMORY_VOLATILE_LFU,
+    MAXMEMORY_VOLATILE_RANDOM,
+    MAXMEMORY_VOLATILE_TTL,
+    MAXMEMORY_ALLKEYS_LRU,
+    MAXMEMORY_ALLKEYS_LFU,
+    MAXMEMORY_ALLKEYS_RANDOM,
+};
 
 /* One class of client-output-buffer-limit: bytes, bytes, seconds (0 = none). */
 typedef struct config_obl {
@@ -72,6 +84,13 @@ typedef struct config_t {
     double *latency_percentiles;       /* for INFO latencystats, in [0, 100] */
     int latency_npercentiles;
     int metrics_port;                  /* 0 = no metrics listener */
+    /* Memory limit and eviction (evict.c), LFU counters (object.c). */
+    long long maxmemory;               /* bytes, 0 = no limit */
+    int maxmemory_policy;
+    int maxmemory_samples;
+    int maxmemory_eviction_tenacity;   /* 0..100 */
+    int lfu_log_factor;
+    int lfu_decay_time;                /* minutes */
 } config_t;
 
 extern config_t cfg;

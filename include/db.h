@@ -50,7 +50,8 @@ obj *db_peek(db *d, const char *key, size_t klen);
 /* Adds o (takes ownership). Its key must be absent (use db_lookup first). */
 void db_add(db *d, obj *o);
 /* Stores o (takes ownership) in place of any entry with the same key, which is
- * freed. The expire time is whatever o carries. */
+ * freed. The expire time is whatever o carries. Replacing counts as an
+ * access of the old entry, whose LFU counter o keeps (obj_access_inherit). */
 void db_set(db *d, obj *o);
 /* Replaces old (an entry in d) by o, which has the same key (after a change
  * that needed a new allocation). old must not be used afterwards unless o ==

@@ -35,7 +35,9 @@ void *mem_small_alloc(size_t n);
 void mem_small_free(void *p, size_t n);
 
 /* Bytes currently allocated through this module, as the allocator counts them
- * (usable size, which includes the allocator's rounding). */
+ * (usable size, which includes the allocator's rounding), less the slab space
+ * that holds no live small object: freeing an entry lowers it at once, as
+ * it does in Redis, which maxmemory relies on. */
 size_t mem_used(void);
 
 #endif

@@ -112,10 +112,42 @@ obj *obj_copy_as(const obj *o, const char *key, size_t klen);
  * (RENAME): afterwards free o with obj_free_shell. */
 obj *obj_rename(const obj *o, const char *key, size_t klen);
 
-/* 24-bit LRU clock handling for OBJECT IDLETIME. */
-void obj_touch(obj *o, uint32_t lruclock);
-uint32_t obj_lru(const obj *o);
+/* The access stamp: 24 bits per entry that say how recently (LRU) or how
+ * often (LFU) the key was used, for OBJECT IDLETIME / OBJECT FREQ and for
+ * eviction (evict.c). What they hold depends on the maxmemory-policy, as in
+ * Redis:
+ *   - LRU (every policy but the LFU ones): the unix time of the last
+ *     access in seconds, modulo 2^24;
+ *   - LFU: the time of the last decrement in minutes (16 bits, modulo
+ *     2^16) above an 8-bit logarithmic access counter. A new key starts at
+ *     OBJ_LFU_INIT so that it is not evicted before it had a chance to be
+ *     used; each access first takes one from the counter per lfu-decay-time
+ *     minutes elapsed, then adds one with probability 1 / ((counter -
+ *     OBJ_LFU_INIT) * lfu-log-factor + 1).
+ * Switching policy reinterprets the bits: stamps are right again once keys
+ * have been accessed under the new policy (Redis says the same).
+ *
+ * obj_new_string and obj_new_value stamp new entries themselves. */
 #define OBJ_LRU_MAX ((1u << 24) - 1)
+#define OBJ_LFU_INIT 5
+/* Chooses the meaning of the stamps and the LFU parameters (lfu-log-factor,
+ * lfu-decay-time in minutes, 0 = no decay). */
+void obj_access_setup(int lfu, int log_factor, int decay_minutes);
+int obj_access_is_lfu(void);
+/* The current time for stamps, unix ms; called once per loop tick. */
+void obj_access_clock(long long unix_ms);
+/* Records an access to o (a read or a write through a lookup that touches). */
+void obj_access(obj *o);
+/* Under LFU, n replacing old under the same key keeps old's counter, as
+ * Redis keeps it when a value is overwritten; under LRU n keeps its own. */
+void obj_access_inherit(obj *n, const obj *old);
+/* Seconds since the last access (LRU stamps). */
+long long obj_idle_seconds(const obj *o);
+/* The LFU counter after decay, without counting an access (OBJECT FREQ). */
+unsigned obj_lfu_counter(const obj *o);
+/* The raw 24 bits, for entries rebuilt from another (same key or RENAME). */
+void obj_touch(obj *o, uint32_t stamp);
+uint32_t obj_lru(const obj *o);
 
 /* Bytes this entry occupies (entry only), for memory estimates. */
 size_t obj_size(const obj *o);

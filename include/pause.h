@@ -51,6 +51,8 @@ void pause_stop(void);
 int pause_hold(client *c, int cmd_flags, int stage);
 /* Forgets c's held request (the client is being freed). */
 void pause_forget(client *c);
+/* 1 while a pause (of either type) is in force. */
+int pause_active(void);
 /* Number of clients with a held request. */
 size_t pause_waiting(void);
 /* Bytes of the arguments held for c (CLIENT LIST argv-mem), 0 if none. */

@@ -30,6 +30,7 @@ typedef struct server_stats {
     long long net_input_bytes;
     long long net_output_bytes;
     long long expired_keys;
+    long long evicted_keys;
     long long keyspace_hits;
     long long keyspace_misses;
     long long total_error_replies;

@@ -943,6 +943,11 @@ int aof_apply_appendonly(const char **err)
     return 0;
 }
 
+long long aof_buffered_bytes(void)
+{
+    return (long long)(aof.pending.len + aof.diff.len);
+}
+
 void aof_get_info(aof_info *i)
 {
     memset(i, 0, sizeof(*i));

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "db.h"
 #include "ev.h"
+#include "evict.h"
 #include "hashtable.h"
 #include "latency.h"
 #include "log.h"
@@ -562,6 +563,27 @@ static void reject(client *c, cmd_def *d, const char *fmt, ...)
     client_add_error(c, buf);
 }
 
+/* maxmemory, before the command (as Redis, after the auth check): evicts
+ * what the policy allows, and when that is not enough refuses a command
+ * that may grow memory, or any command queued in MULTI but the ones that
+ * end it. The AOF loader, EXEC's own commands and a blocked command served
+ * now are not checked: Redis does not check them either. Returns 0 after
+ * replying the OOM error. */
+static int oom_allows(client *c, cmd_def *d, int flags)
+{
+    if ((c->flags & (CLIENT_FAKE | CLIENT_IN_EXEC)) || c->blocked)
+        return 1;
+    if (evict_perform() != EVICT_FAIL)
+        return 1;
+    int deny = (flags & CMD_DENYOOM) ||
+               (multi_active(c) && d->proc != cmd_exec && d->proc != cmd_discard &&
+                d->proc != cmd_quit && d->proc != cmd_reset);
+    if (!deny)
+        return 1;
+    reject(c, d, EVICT_OOM_ERROR);
+    return 0;
+}
+
 static void unknown_command(client *c)
 {
     /* As Redis: quote the first arguments, up to 128 bytes in all. */
@@ -642,6 +664,8 @@ void cmd_execute(client *c)
     }
     /* EXEC writes when one of its queued commands does. */
     int flags = d->flags | (d->proc == cmd_exec ? multi_queued_flags(c) : 0);
+    if (cfg.maxmemory && !oom_allows(c, d, flags))
+        return;
     if ((flags & CMD_WRITE) && aof_write_error()) {
         aof_info ai;
         aof_get_info(&ai);
@@ -744,7 +768,7 @@ obj *cmd_lookup_read(client *c, const char *key, size_t klen)
     obj *o = db_lookup(c->db, key, klen);
     if (o) {
         server.stats.keyspace_hits++;
-        obj_touch(o, server.lruclock);
+        obj_access(o);
     } else {
         server.stats.keyspace_misses++;
     }
@@ -755,7 +779,7 @@ obj *cmd_lookup_write(client *c, const char *key, size_t klen)
 {
     obj *o = db_lookup(c->db, key, klen);
     if (o)
-        obj_touch(o, server.lruclock);
+        obj_access(o);
     return o;
 }
 

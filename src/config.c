@@ -40,6 +40,14 @@ static const enum_name supervised_names[] = {{"upstart", -1}, {"systemd", SUPERV
                                              {"auto", SUPERVISED_AUTO}, {"no", SUPERVISED_NO},
                                              {NULL, 0}};
 
+/* In Redis's order, which its error message lists. */
+static const enum_name policy_names[] = {
+    {"volatile-lru", MAXMEMORY_VOLATILE_LRU},       {"volatile-lfu", MAXMEMORY_VOLATILE_LFU},
+    {"volatile-random", MAXMEMORY_VOLATILE_RANDOM}, {"volatile-ttl", MAXMEMORY_VOLATILE_TTL},
+    {"allkeys-lru", MAXMEMORY_ALLKEYS_LRU},         {"allkeys-lfu", MAXMEMORY_ALLKEYS_LFU},
+    {"allkeys-random", MAXMEMORY_ALLKEYS_RANDOM},   {"noeviction", MAXMEMORY_NO_EVICTION},
+    {NULL, 0}};
+
 typedef struct config_def {
     const char *name;
     const char *alias;
@@ -113,6 +121,12 @@ static config_def defs[] = {
     BOOL("latency-tracking", 0, latency_tracking, "yes"),
     {"latency-tracking-info-percentiles", NULL, T_PCTL, 0, NULL, 0, 0, "50 99 99.9", NULL, NULL},
     INT("metrics-port", 0, metrics_port, 0, 65535, "0"),
+    MEM("maxmemory", 0, maxmemory, 0, LLONG_MAX, "0"),
+    ENUM("maxmemory-policy", 0, maxmemory_policy, policy_names, "noeviction"),
+    INT("maxmemory-samples", 0, maxmemory_samples, 1, INT_MAX, "5"),
+    INT("maxmemory-eviction-tenacity", 0, maxmemory_eviction_tenacity, 0, 100, "10"),
+    INT("lfu-log-factor", 0, lfu_log_factor, 0, INT_MAX, "10"),
+    INT("lfu-decay-time", 0, lfu_decay_time, 0, INT_MAX, "1"),
 };
 
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))

@@ -106,6 +106,12 @@ void db_add(db *d, obj *o)
 void db_set(db *d, obj *o)
 {
     obj *old = ht_replace(d->keys, o);
+    if (old) {
+        /* Overwriting is an access of the old key (Redis's setKey looks it
+         * up for writing), whose LFU counter the new value then keeps. */
+        obj_access(old);
+        obj_access_inherit(o, old);
+    }
     if (old && obj_expire(old) != OBJ_NO_EXPIRE) {
         const char *key;
         size_t klen;
@@ -123,6 +129,7 @@ void db_replace(db *d, obj *old, obj *o)
     if (old == o)
         return;
     int had = obj_expire(old) != OBJ_NO_EXPIRE;
+    obj_access_inherit(o, old);
     ht_replace(d->keys, o);
     if (had) {
         const char *key;

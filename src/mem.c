@@ -115,6 +115,10 @@ typedef struct size_class {
 } size_class;
 
 static size_class classes[NCLASSES];
+/* Bytes of the slabs not holding a live object (free lists and the unused
+ * ends), which mem_used does not count: a freed entry must lower the
+ * figure that maxmemory is compared with, as free() would. */
+static size_t slab_idle_bytes;
 
 static size_t class_index(size_t n)
 {
@@ -128,6 +132,7 @@ void *mem_small_alloc(size_t n)
     size_t ci = class_index(n);
     size_t size = (ci + 1) * 8;
     size_class *sc = &classes[ci];
+    slab_idle_bytes -= size;
     if (sc->free_list) {
         void *p = sc->free_list;
         memcpy(&sc->free_list, p, sizeof(void *));
@@ -135,7 +140,9 @@ void *mem_small_alloc(size_t n)
     }
     if (sc->left < size) {
         /* The tail of the old slab (less than one object) is abandoned. */
-        sc->bump = mem_alloc(SLAB_BYTES);
+        char *slab = mem_alloc(SLAB_BYTES);
+        slab_idle_bytes += malloc_usable_size(slab);
+        sc->bump = slab;
         sc->left = SLAB_BYTES;
     }
     void *p = sc->bump;
@@ -152,14 +159,23 @@ void mem_small_free(void *p, size_t n)
         mem_free(p);
         return;
     }
-    size_class *sc = &classes[class_index(n)];
+    size_t ci = class_index(n);
+    size_class *sc = &classes[ci];
     memcpy(p, &sc->free_list, sizeof(void *));
     sc->free_list = p;
+    slab_idle_bytes += (ci + 1) * 8;
+}
+
+size_t mem_used(void)
+{
+    return used_bytes - slab_idle_bytes;
 }
 
 #endif
 
+#ifdef RESPD_NO_SLAB
 size_t mem_used(void)
 {
     return used_bytes;
 }
+#endif

@@ -194,7 +194,8 @@ static void render_memory(strbuf *o)
               (long long)clients_mem);
     metric_ll(o, "respd_mem_aof_buffer_bytes", "gauge", "Bytes waiting in the AOF buffers.",
               ai.buffer_length + ai.rewrite_buffer_length);
-    metric_ll(o, "respd_maxmemory_bytes", "gauge", "The maxmemory limit (respd has none: 0).", 0);
+    metric_ll(o, "respd_maxmemory_bytes", "gauge", "The maxmemory limit (0: none).",
+              cfg.maxmemory);
 }
 
 static void render_persistence(strbuf *o)
@@ -246,6 +247,8 @@ static void render_stats(strbuf *o)
               "Connections refused (maxclients, protected mode).", s->rejected_connections);
     metric_ll(o, "respd_expired_keys_total", "counter", "Keys deleted because they expired.",
               s->expired_keys);
+    metric_ll(o, "respd_evicted_keys_total", "counter",
+              "Keys deleted to stay under maxmemory.", s->evicted_keys);
     metric_d(o, "respd_expire_cycle_cpu_seconds_total", "counter",
              "Time spent in the active expiry cycle.", (double)s->expire_cycle_us / 1e6);
     metric_ll(o, "respd_eventloop_cycles_total", "counter",
@@ -256,8 +259,6 @@ static void render_stats(strbuf *o)
     metric_d(o, "respd_eventloop_duration_max_seconds", "gauge",
              "The longest event-loop cycle since the start or CONFIG RESETSTAT.",
              (double)s->eventloop_duration_max / 1e6);
-    metric_ll(o, "respd_evicted_keys_total", "counter",
-              "Keys evicted for maxmemory (respd does not evict: 0).", 0);
     metric_ll(o, "respd_keyspace_hits_total", "counter", "Key lookups that found the key.",
               s->keyspace_hits);
     metric_ll(o, "respd_keyspace_misses_total", "counter", "Key lookups that found nothing.",

@@ -12,6 +12,8 @@ struct obj {
     unsigned char rest[];
 };
 
+static uint32_t new_stamp(void);
+
 #define TAG_TYPE(t) ((t)&0x0f)
 #define TAG_ENC(t) (((t) >> 4) & 0x07)
 #define TAG_HAS_EXPIRE 0x80
@@ -116,13 +118,13 @@ static obj *build(int type, int enc, long long expire, uint32_t lru, const char 
 obj *obj_new_string(const char *key, size_t klen, const char *val, size_t vlen, long long expire,
                     int how)
 {
-    return build(OBJ_STRING, choose_encoding(val, vlen, how), expire, 0, key, klen, val, vlen,
-                 NULL);
+    return build(OBJ_STRING, choose_encoding(val, vlen, how), expire, new_stamp(), key, klen, val,
+                 vlen, NULL);
 }
 
 obj *obj_new_value(const char *key, size_t klen, int type, int enc, void *val, long long expire)
 {
-    return build(type, enc, expire, 0, key, klen, NULL, 0, val);
+    return build(type, enc, expire, new_stamp(), key, klen, NULL, 0, val);
 }
 
 void *obj_value(const obj *o)
@@ -245,6 +247,7 @@ obj *obj_with_expire(obj *o, long long expire)
 obj *obj_copy_as(const obj *o, const char *key, size_t klen)
 {
     obj *n = rebuild(o, key, klen, obj_expire(o));
+    obj_touch(n, new_stamp()); /* a new key to Redis too: fresh stamp */
     if (obj_type(o) != OBJ_STRING)
         obj_set_value(n, type_ops[obj_type(o)]->dup(obj_value(o)), obj_encoding(o));
     return n;
@@ -255,16 +258,99 @@ obj *obj_rename(const obj *o, const char *key, size_t klen)
     return rebuild(o, key, klen, obj_expire(o));
 }
 
-void obj_touch(obj *o, uint32_t lruclock)
+void obj_touch(obj *o, uint32_t stamp)
 {
-    o->lru[0] = (uint8_t)lruclock;
-    o->lru[1] = (uint8_t)(lruclock >> 8);
-    o->lru[2] = (uint8_t)(lruclock >> 16);
+    o->lru[0] = (uint8_t)stamp;
+    o->lru[1] = (uint8_t)(stamp >> 8);
+    o->lru[2] = (uint8_t)(stamp >> 16);
 }
 
 uint32_t obj_lru(const obj *o)
 {
     return (uint32_t)o->lru[0] | (uint32_t)o->lru[1] << 8 | (uint32_t)o->lru[2] << 16;
+}
+
+/* ---- access stamps (see object.h) ------------------------------------------ */
+
+static struct {
+    int lfu;
+    int log_factor;
+    int decay_minutes;
+    uint32_t seconds; /* unix seconds mod 2^24 */
+    uint32_t minutes; /* unix minutes mod 2^16 */
+    uint64_t rng;     /* xorshift state for the counter's coin */
+} stamps = {0, 10, 1, 0, 0, 0x9e3779b97f4a7c15ull};
+
+void obj_access_setup(int lfu, int log_factor, int decay_minutes)
+{
+    stamps.lfu = lfu;
+    stamps.log_factor = log_factor;
+    stamps.decay_minutes = decay_minutes;
+}
+
+int obj_access_is_lfu(void)
+{
+    return stamps.lfu;
+}
+
+void obj_access_clock(long long unix_ms)
+{
+    long long s = unix_ms / 1000;
+    stamps.seconds = (uint32_t)(s & OBJ_LRU_MAX);
+    stamps.minutes = (uint32_t)((s / 60) & 0xffff);
+}
+
+static uint32_t new_stamp(void)
+{
+    return stamps.lfu ? stamps.minutes << 8 | OBJ_LFU_INIT : stamps.seconds;
+}
+
+/* Minutes from a 16-bit stamp to now, across one wrap of the clock. */
+static uint32_t minutes_since(uint32_t then)
+{
+    return stamps.minutes >= then ? stamps.minutes - then : 0x10000 - then + stamps.minutes;
+}
+
+unsigned obj_lfu_counter(const obj *o)
+{
+    uint32_t st = obj_lru(o);
+    unsigned counter = st & 0xff;
+    if (stamps.decay_minutes <= 0)
+        return counter;
+    uint32_t periods = minutes_since(st >> 8) / (uint32_t)stamps.decay_minutes;
+    return periods >= counter ? 0 : counter - periods;
+}
+
+void obj_access(obj *o)
+{
+    if (!stamps.lfu) {
+        obj_touch(o, stamps.seconds);
+        return;
+    }
+    unsigned counter = obj_lfu_counter(o);
+    if (counter < 255) {
+        /* xorshift64: the coin need not be good, only cheap. */
+        stamps.rng ^= stamps.rng << 13;
+        stamps.rng ^= stamps.rng >> 7;
+        stamps.rng ^= stamps.rng << 17;
+        double r = (double)(stamps.rng >> 11) / (double)(1ull << 53);
+        double base = counter > OBJ_LFU_INIT ? counter - OBJ_LFU_INIT : 0;
+        if (r < 1.0 / (base * stamps.log_factor + 1))
+            counter++;
+    }
+    obj_touch(o, stamps.minutes << 8 | counter);
+}
+
+void obj_access_inherit(obj *n, const obj *old)
+{
+    if (stamps.lfu)
+        obj_touch(n, obj_lru(old));
+}
+
+long long obj_idle_seconds(const obj *o)
+{
+    /* Modulo 2^24: right across a wrap of the clock. */
+    return (long long)((stamps.seconds - obj_lru(o)) & OBJ_LRU_MAX);
 }
 
 size_t obj_size(const obj *o)

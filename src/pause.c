@@ -34,6 +34,11 @@ static held *queue;             /* held requests are queue[head, tail) */
 static size_t head, tail, cap;
 static size_t nwaiting;
 
+int pause_active(void)
+{
+    return kind != PAUSE_OFF;
+}
+
 size_t pause_waiting(void)
 {
     return nwaiting;

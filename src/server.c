@@ -19,6 +19,7 @@
 #include "client.h"
 #include "command.h"
 #include "config.h"
+#include "evict.h"
 #include "hashtable.h"
 #include "latency.h"
 #include "log.h"
@@ -42,6 +43,7 @@ void server_update_time(void)
     server.now_ms = ev_wall_ms();
     server.lruclock = (uint32_t)((server.now_ms / 1000) & OBJ_LRU_MAX);
     db_set_now(server.now_ms);
+    obj_access_clock(server.now_ms);
 }
 
 /* ---- statistics ----------------------------------------------------------- */
@@ -88,6 +90,7 @@ void server_reset_stats(void)
 {
     memset(&server.stats, 0, sizeof(server.stats));
     server.stats.last_sample_ms = ev_mono_ms();
+    evict_reset_stats();
 }
 
 /* ---- listeners and accept ------------------------------------------------- */
@@ -379,6 +382,10 @@ static void before_sleep(ev_loop *loop, void *data)
                     got_shutdown_signal == SIGINT ? "SIGINT" : "SIGTERM");
         server.shutdown_asap = 1;
     }
+    /* An eviction run that stopped on its time bound goes on, a slice per
+     * iteration, without sleeping in between. */
+    if (evict_pending() && evict_perform() == EVICT_RUNNING)
+        ev_no_wait(loop);
     blocking_handle_ready();
     blocking_handle_timeouts(server.now_ms);
     client_free_closed();
@@ -570,6 +577,7 @@ int server_start(char *err, size_t errlen)
     server.start_mono_ms = ev_mono_ms();
     server.last_save_ms = server.start_ms;
     server.active_expire_enabled = 1;
+    evict_init();
     server_update_time();
     server_reset_stats();
 
@@ -591,6 +599,10 @@ int server_start(char *err, size_t errlen)
     config_set_apply_hook("maxclients", apply_maxclients);
     config_set_apply_hook("loglevel", apply_loglevel);
     config_set_apply_hook("appendonly", aof_apply_appendonly);
+    config_set_apply_hook("maxmemory", evict_apply_maxmemory);
+    config_set_apply_hook("maxmemory-policy", evict_apply_policy);
+    config_set_apply_hook("lfu-log-factor", evict_apply_policy);
+    config_set_apply_hook("lfu-decay-time", evict_apply_policy);
     if (metrics_start(err, errlen) < 0)
         return -1;
 

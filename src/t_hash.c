@@ -396,7 +396,6 @@ static obj *lookup_write_or_create(client *c)
     }
     o = obj_new_value(c->argv[1], c->argvlen[1], OBJ_HASH, OBJ_ENC_LISTPACK, lp_new(),
                       OBJ_NO_EXPIRE);
-    obj_touch(o, server.lruclock);
     db_add(c->db, o);
     return o;
 }

@@ -628,11 +628,13 @@ void cmd_object_freq(client *c)
     obj *o = object_lookup_or_reply(c);
     if (!o)
         return;
-    /* respd has no LFU eviction policy, so it tracks no frequencies; Redis
-     * answers exactly this when its policy is not an LFU one. */
-    client_add_error(c, "ERR An LFU maxmemory policy is not selected, access frequency not "
-                        "tracked. Please note that when switching between policies at runtime "
-                        "LRU and LFU data will take some time to adjust.");
+    if (!obj_access_is_lfu()) {
+        client_add_error(c, "ERR An LFU maxmemory policy is not selected, access frequency not "
+                            "tracked. Please note that when switching between policies at "
+                            "runtime LRU and LFU data will take some time to adjust.");
+        return;
+    }
+    reply_int(client_reply_buf(c), obj_lfu_counter(o));
 }
 
 void cmd_object_idletime(client *c)
@@ -640,9 +642,13 @@ void cmd_object_idletime(client *c)
     obj *o = object_lookup_or_reply(c);
     if (!o)
         return;
-    uint32_t now = server.lruclock, then = obj_lru(o);
-    long long idle = now >= then ? (long long)(now - then) : (long long)(OBJ_LRU_MAX - then + now);
-    reply_int(client_reply_buf(c), idle);
+    if (obj_access_is_lfu()) {
+        client_add_error(c, "ERR An LFU maxmemory policy is selected, idle time not tracked. "
+                            "Please note that when switching between policies at runtime LRU "
+                            "and LFU data will take some time to adjust.");
+        return;
+    }
+    reply_int(client_reply_buf(c), obj_idle_seconds(o));
 }
 
 void cmd_object_refcount(client *c)

@@ -70,7 +70,6 @@ static int wrongtype(client *c, obj *o)
 static obj *create_list(client *c, const char *key, size_t klen)
 {
     obj *o = obj_new_value(key, klen, OBJ_LIST, OBJ_ENC_LISTPACK, ql_new(), OBJ_NO_EXPIRE);
-    obj_touch(o, server.lruclock);
     db_add(c->db, o);
     return o;
 }

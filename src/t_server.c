@@ -19,6 +19,7 @@
 #include "blocking.h"
 #include "commands.h"
 #include "config.h"
+#include "evict.h"
 #include "db.h"
 #include "ev.h"
 #include "latency.h"
@@ -123,6 +124,10 @@ static void info_memory(strbuf *t)
     human_bytes(h_peak, sizeof(h_peak), (double)server.peak_memory);
     long long total = (long long)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
     human_bytes(h_total, sizeof(h_total), (double)total);
+    char h_max[32], policy[32];
+    human_bytes(h_max, sizeof(h_max), (double)cfg.maxmemory);
+    if (config_get_value("maxmemory-policy", 16, policy, sizeof(policy)) < 0)
+        policy[0] = '\0';
     size_t max_in, max_out, clients_mem;
     client_buffers(&max_in, &max_out, &clients_mem);
     aof_info ai;
@@ -162,9 +167,9 @@ static void info_memory(strbuf *t)
               "used_memory_functions:0\r\n"
               "used_memory_scripts:0\r\n"
               "used_memory_scripts_human:0B\r\n"
-              "maxmemory:0\r\n"
-              "maxmemory_human:0B\r\n"
-              "maxmemory_policy:noeviction\r\n"
+              "maxmemory:%lld\r\n"
+              "maxmemory_human:%s\r\n"
+              "maxmemory_policy:%s\r\n"
               "mem_fragmentation_ratio:%.2f\r\n"
               "mem_fragmentation_bytes:%lld\r\n"
               "mem_not_counted_for_evict:%lld\r\n"
@@ -182,8 +187,8 @@ static void info_memory(strbuf *t)
               server.peak_memory ? 100.0 * (double)used / (double)server.peak_memory : 0.0,
               overhead, server.startup_memory, dataset,
               used ? 100.0 * (double)dataset / (double)used : 0.0, total, h_total,
-              used ? (double)rss / (double)used : 0.0, (long long)rss - (long long)used, aof_mem,
-              clients_mem, aof_mem);
+              cfg.maxmemory, h_max, policy, used ? (double)rss / (double)used : 0.0,
+              (long long)rss - (long long)used, aof_mem, clients_mem, aof_mem);
 }
 
 static void info_persistence(strbuf *t)
@@ -261,10 +266,10 @@ static void info_stats(strbuf *t)
               "expired_stale_perc:0.00\r\n"
               "expired_time_cap_reached_count:%lld\r\n"
               "expire_cycle_cpu_milliseconds:%lld\r\n"
-              "evicted_keys:0\r\n"
+              "evicted_keys:%lld\r\n"
               "evicted_clients:0\r\n"
-              "total_eviction_exceeded_time:0\r\n"
-              "current_eviction_exceeded_time:0\r\n"
+              "total_eviction_exceeded_time:%lld\r\n"
+              "current_eviction_exceeded_time:%lld\r\n"
               "keyspace_hits:%lld\r\n"
               "keyspace_misses:%lld\r\n"
               "pubsub_channels:0\r\n"
@@ -297,7 +302,8 @@ static void info_stats(strbuf *t)
               s->total_connections, s->total_commands, server_instant_ops(),
               s->net_input_bytes, s->net_output_bytes, server_instant_kbps(0),
               server_instant_kbps(1), s->rejected_connections, s->expired_keys,
-              s->expire_cycle_cap_reached, s->expire_cycle_us / 1000, s->keyspace_hits,
+              s->expire_cycle_cap_reached, s->expire_cycle_us / 1000, s->evicted_keys,
+              evict_exceeded_total_ms(), evict_exceeded_current_ms(), s->keyspace_hits,
               s->keyspace_misses, ai.latest_fork_usec, ai.total_forks,
               s->unexpected_error_replies, s->total_error_replies, s->total_reads,
               s->total_writes, s->client_query_buffer_limit_disconnections,

@@ -454,7 +454,6 @@ static void sort_generic(client *c, int ro)
             obj *dst = obj_new_value(dk, dkl, OBJ_LIST,
                                      ql_is_packed(l) ? OBJ_ENC_LISTPACK : OBJ_ENC_QUICKLIST, l,
                                      OBJ_NO_EXPIRE);
-            obj_touch(dst, server.lruclock);
             db_set(c->db, dst);
             blocking_signal_key(c->db, dk, dkl);
             multi_touch_key(c->db, dk, dkl);

@@ -171,13 +171,17 @@ static void generic_set(client *c, int flags, const char *key, size_t klen, cons
                         size_t vlen, long long when, int reply_kind)
 {
     /* With GET, Redis reads the old value as GET would, counting a
-     * keyspace hit or miss; otherwise the lookup is a write's. */
-    obj *old = (flags & SET_GET) ? cmd_lookup_read(c, key, klen) : cmd_lookup_write(c, key, klen);
+     * keyspace hit or miss. Its lookup for writing is an access of the old
+     * key: db_set counts it when the value is replaced, the early return
+     * below when it is not. */
+    obj *old = (flags & SET_GET) ? cmd_lookup_read(c, key, klen) : cmd_lookup_notouch(c, key, klen);
     if (flags & SET_GET) {
         if (reply_string_value(c, old) < 0)
             return;
     }
     if ((flags & SET_NX && old) || (flags & SET_XX && !old)) {
+        if (old)
+            obj_access(old);
         if (!(flags & SET_GET)) {
             if (reply_kind == 1)
                 reply_int(client_reply_buf(c), 0);
@@ -189,7 +193,6 @@ static void generic_set(client *c, int flags, const char *key, size_t klen, cons
     if ((flags & SET_KEEPTTL) && old)
         when = obj_expire(old);
     obj *o = obj_new_string(key, klen, val, vlen, when, OBJ_ENC_CHOOSE);
-    obj_touch(o, server.lruclock);
     db_set(c->db, o);
     cmd_dirty(c, 1);
     /* With KEEPTTL the expire is the old key's, and the command as given
@@ -326,7 +329,6 @@ static void generic_mset(client *c, int nx)
     for (int i = 1; i < c->argc; i += 2) {
         obj *o = obj_new_string(c->argv[i], c->argvlen[i], c->argv[i + 1], c->argvlen[i + 1],
                                 OBJ_NO_EXPIRE, OBJ_ENC_CHOOSE);
-        obj_touch(o, server.lruclock);
         db_set(c->db, o);
     }
     cmd_dirty(c, (c->argc - 1) / 2);
@@ -362,7 +364,6 @@ static obj *replace_value(client *c, obj *old, const char *val, size_t vlen, int
     size_t klen;
     obj_key(old, &key, &klen);
     obj *o = obj_new_string(key, klen, val, vlen, obj_expire(old), how);
-    obj_touch(o, server.lruclock);
     db_replace(c->db, old, o);
     return o;
 }
@@ -376,7 +377,6 @@ static void store_value(client *c, obj *o, const char *val, size_t vlen, int how
         return;
     }
     obj *n = obj_new_string(c->argv[1], c->argvlen[1], val, vlen, OBJ_NO_EXPIRE, how);
-    obj_touch(n, server.lruclock);
     db_add(c->db, n);
 }
 

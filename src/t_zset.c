@@ -973,7 +973,6 @@ static int lookup_zset(client *c, int argi, int write, obj **o)
 static void store_value(client *c, const char *key, size_t klen, void *val, int enc)
 {
     obj *o = obj_new_value(key, klen, OBJ_ZSET, enc, val, OBJ_NO_EXPIRE);
-    obj_touch(o, server.lruclock);
     db_set(c->db, o);
     blocking_signal_key(c->db, key, klen);
 }
@@ -1052,7 +1051,6 @@ static void zadd_generic(client *c, int flags)
                   (size_t)cfg.zset_max_listpack_value < c->argvlen[scoreidx + 1];
         o = big ? obj_new_value(key, klen, OBJ_ZSET, OBJ_ENC_SKIPLIST, zbig_new(), OBJ_NO_EXPIRE)
                 : obj_new_value(key, klen, OBJ_ZSET, OBJ_ENC_LISTPACK, zpk_new(), OBJ_NO_EXPIRE);
-        obj_touch(o, server.lruclock);
         db_add(c->db, o);
     }
     for (int j = 0; j < elements; j++) {

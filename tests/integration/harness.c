@@ -1074,6 +1074,18 @@ char *h_callv(h_conn *c, int argc, const char *const *argv, const size_t *lens)
     return reply;
 }
 
+char *h_request(const char *line, size_t *outlen)
+{
+    char *argv[512];
+    size_t lens[512];
+    int argc = h_split_args(line, argv, lens, 512);
+    if (argc <= 0)
+        return NULL;
+    char *req = h_multibulk(argc, (const char *const *)argv, lens, outlen);
+    h_free_args(argv, argc);
+    return req;
+}
+
 char *h_call(h_conn *c, const char *line)
 {
     char *argv[256];

@@ -199,6 +199,10 @@ char *h_inline(size_t *outlen, const char *fmt, ...) __attribute__((format(print
  * h_free_args); lens[i] their lengths. */
 int h_split_args(const char *line, char **argv, size_t *lens, int max);
 void h_free_args(char **argv, int argc);
+/* The multibulk request for a command line (split as h_split_args does, up
+ * to 512 arguments). Returns it malloc'd with *outlen its size, or NULL when
+ * the line does not split into at least one argument. */
+char *h_request(const char *line, size_t *outlen);
 
 /* Splits `line` (see h_split_args), sends it as multibulk and reads one
  * reply. Returns the malloc'd reply, or NULL on any failure. */

@@ -78,15 +78,11 @@ static long long call_int(h_conn *c, const char *line)
 /* Sends a command line without reading its reply. */
 static void send_line(h_conn *c, const char *line)
 {
-    char *argv[64];
-    size_t lens[64];
-    int argc = h_split_args(line, argv, lens, 64);
-    assert_true(argc > 0);
     size_t n;
-    char *req = h_multibulk(argc, (const char *const *)argv, lens, &n);
+    char *req = h_request(line, &n);
+    assert_non_null(req);
     assert_int_equal(h_send(c, req, n), 0);
     free(req);
-    h_free_args(argv, argc);
 }
 
 /* The next reply within ms, or NULL. */

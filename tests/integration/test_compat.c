@@ -379,14 +379,10 @@ static int send_step(side *s, const flags *f, const char *line)
         free(bytes);
         return rc;
     }
-    char *argv[512];
-    size_t lens[512];
-    int argc = h_split_args(line, argv, lens, 512);
-    if (argc <= 0)
-        fail_msg("cannot split step: %s", line);
     size_t n;
-    char *req = h_multibulk(argc, (const char *const *)argv, lens, &n);
-    h_free_args(argv, argc);
+    char *req = h_request(line, &n);
+    if (!req)
+        fail_msg("cannot split step: %s", line);
     int rc = h_send(c, req, n);
     free(req);
     return rc;

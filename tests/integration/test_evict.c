@@ -129,17 +129,13 @@ static void pipeline(h_conn *c, const char *fmt, int from, int to, const char *w
     for (int i = from; i < to; i++) {
         char line[160];
         snprintf(line, sizeof(line), fmt, i);
-        char *argv[8];
-        size_t lens[8];
-        int argc = h_split_args(line, argv, lens, 8);
-        assert_true(argc > 0);
         size_t n;
-        char *req = h_multibulk(argc, (const char *const *)argv, lens, &n);
+        char *req = h_request(line, &n);
+        assert_non_null(req);
         assert_true(len + n <= cap);
         memcpy(buf + len, req, n);
         len += n;
         free(req);
-        h_free_args(argv, argc);
     }
     assert_int_equal(h_send(c, buf, len), 0);
     free(buf);

@@ -106,6 +106,15 @@ static void test_harness_split_args_like_redis_cli(void **state)
     assert_int_equal(h_split_args("SET \"unbalanced", argv, lens, 8), -1);
     assert_int_equal(h_split_args("SET \"a\"b", argv, lens, 8), -1);
     assert_int_equal(h_split_args("   ", argv, lens, 8), 0);
+    /* The same splitting, as a request ready to send. */
+    size_t n;
+    char *req = h_request("SET \"a b\" ''", &n);
+    assert_non_null(req);
+    assert_int_equal(n, strlen("*3\r\n$3\r\nSET\r\n$3\r\na b\r\n$0\r\n\r\n"));
+    assert_memory_equal(req, "*3\r\n$3\r\nSET\r\n$3\r\na b\r\n$0\r\n\r\n", n);
+    free(req);
+    assert_null(h_request("SET \"unbalanced", &n));
+    assert_null(h_request("  ", &n));
 }
 
 int main(void)

@@ -417,11 +417,8 @@ static void test_zset_bzpop_served(void **state)
                 if (proto == 3)
                     free(h_call(b, "HELLO 3"));
                 size_t n;
-                char *argv[8];
-                size_t lens[8];
-                int argc = h_split_args(cmds[k], argv, lens, 8);
-                char *req = h_multibulk(argc, (const char *const *)argv, lens, &n);
-                h_free_args(argv, argc);
+                char *req = h_request(cmds[k], &n);
+                assert_non_null(req);
                 assert_int_equal(h_send(b, req, n), 0);
                 free(req);
                 assert_true(h_no_data(b, 100));

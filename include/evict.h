@@ -23,6 +23,11 @@
  *
  * Nothing is evicted while the AOF is loading or clients are paused (the
  * dataset must stand still then, as for expiry).
+ *
+ * Hash tables (the keyspace's and the collections') ask before growing
+ * (ht_set_grow_check): while the new slot array would not fit under the
+ * limit, a table stays at its size up to its critical load, instead of
+ * evicting many keys at once to make room for its own growth.
  */
 #ifndef RESPD_EVICT_H
 #define RESPD_EVICT_H
@@ -46,11 +51,12 @@ long long evict_exceeded_total_ms(void);
 long long evict_exceeded_current_ms(void);
 /* CONFIG RESETSTAT. */
 void evict_reset_stats(void);
-/* CONFIG SET hooks: maxmemory (warns when below the current usage, then
- * evicts), maxmemory-policy and lfu-* (the meaning of access stamps). */
-int evict_apply_maxmemory(const char **err);
-int evict_apply_policy(const char **err);
-/* Start-up: stamps as the configured policy wants them. */
+/* Start-up: registers the CONFIG SET hooks (maxmemory: a warning when it
+ * is below the current usage, then an eviction run; maxmemory-policy and
+ * lfu-*: what access stamps mean), sets the hash tables' grow check, and
+ * applies the configured policy with an empty candidate pool. May be called
+ * again after cfg was replaced wholesale (the fuzz harness does, between
+ * inputs). */
 void evict_init(void);
 
 #endif

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "db.h"
 #include "ev.h"
+#include "hashtable.h"
 #include "log.h"
 #include "mem.h"
 #include "multi.h"
@@ -65,6 +66,7 @@ static void pool_clear(void)
         mem_free(pool[i].key);
         pool[i].key = NULL;
     }
+    next_db = 0;
 }
 
 static unsigned long long score_of(const obj *o)
@@ -281,7 +283,7 @@ void evict_reset_stats(void)
         exceeded_since_us = ev_mono_us();
 }
 
-int evict_apply_maxmemory(const char **err)
+static int apply_maxmemory(const char **err)
 {
     (void)err;
     if (!cfg.maxmemory)
@@ -297,7 +299,7 @@ int evict_apply_maxmemory(const char **err)
     return 0;
 }
 
-int evict_apply_policy(const char **err)
+static int apply_policy(const char **err)
 {
     (void)err;
     /* Scores of one policy mean nothing to another. */
@@ -306,10 +308,22 @@ int evict_apply_policy(const char **err)
     return 0;
 }
 
+/* The hash tables' grow check: a table may grow now only if its new slot
+ * array fits under maxmemory. */
+static int grow_fits(size_t bytes)
+{
+    return !cfg.maxmemory || evict_used_memory() + (long long)bytes <= cfg.maxmemory;
+}
+
 void evict_init(void)
 {
+    config_set_apply_hook("maxmemory", apply_maxmemory);
+    config_set_apply_hook("maxmemory-policy", apply_policy);
+    config_set_apply_hook("lfu-log-factor", apply_policy);
+    config_set_apply_hook("lfu-decay-time", apply_policy);
+    ht_set_grow_check(grow_fits);
     const char *err = NULL;
-    evict_apply_policy(&err);
+    apply_policy(&err);
     if (cfg.maxmemory && cfg.maxmemory < 1024 * 1024)
         log_warning("WARNING: You specified a maxmemory value that is less than 1MB (current "
                     "value is %lld bytes). Are you sure this is what you really want?",

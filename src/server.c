@@ -599,10 +599,6 @@ int server_start(char *err, size_t errlen)
     config_set_apply_hook("maxclients", apply_maxclients);
     config_set_apply_hook("loglevel", apply_loglevel);
     config_set_apply_hook("appendonly", aof_apply_appendonly);
-    config_set_apply_hook("maxmemory", evict_apply_maxmemory);
-    config_set_apply_hook("maxmemory-policy", evict_apply_policy);
-    config_set_apply_hook("lfu-log-factor", evict_apply_policy);
-    config_set_apply_hook("lfu-decay-time", evict_apply_policy);
     if (metrics_start(err, errlen) < 0)
         return -1;
 

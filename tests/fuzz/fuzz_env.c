@@ -32,6 +32,7 @@
 #include "command.h"
 #include "config.h"
 #include "db.h"
+#include "evict.h"
 #include "hashtable.h"
 #include "log.h"
 #include "mem.h"
@@ -119,6 +120,7 @@ void fuzz_env_init(void)
     checker = client_new(-1, CLIENT_FAKE);
     replayer = client_new(-1, CLIENT_FAKE);
     db_set_expired_hook(on_expired);
+    evict_init();
 }
 
 void fuzz_env_reset(void)
@@ -128,9 +130,10 @@ void fuzz_env_reset(void)
         server.dbs[i].id = i;
     }
     db_flush(&scratch);
-    /* CONFIG SET may only change integer limits (see fuzz_exec.c), so a plain
+    /* CONFIG SET may only change integer settings (see fuzz_exec.c), so a plain
      * copy restores every setting without touching an allocation. */
     cfg = default_cfg;
+    evict_init(); /* LRU stamps again, no candidates left from the last input */
     server.active_expire_enabled = 1;
     server.loading = 0;
     db_set_expiry_enabled(1);

@@ -8,7 +8,8 @@
  * which makes blocking commands with timeouts and expiries safe and
  * reproducible. Commands that would stop, fork or sleep are never run
  * (SHUTDOWN, BGREWRITEAOF, DEBUG SLEEP), CONFIG SET is limited to the
- * encoding limits, and the few commands whose reply size is set by an
+ * encoding limits and the maxmemory settings (so that eviction runs before
+ * commands, in any policy), and the few commands whose reply size is set by an
  * argument alone are capped (see skip_step).
  *
  * After every step:
@@ -100,6 +101,7 @@ static const token tokens[] = {
     T("-9223372036854775807"), T("2147483648"), T("17179869184"), T("0x10"), T("1e3"), T("3.0e2"),
     T("a,b"), T("\x00"), T("\xff"), T("\r\n"),
     T("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUV"),
+    T("allkeys-lru"), T("allkeys-lfu"), T("volatile-ttl"), T("volatile-random"),
 };
 #undef T
 #define NTOKENS (sizeof(tokens) / sizeof(tokens[0]))
@@ -109,7 +111,8 @@ static const char *const settable[] = {
     "list-max-listpack-size", "hash-max-listpack-entries", "hash-max-listpack-value",
     "set-max-intset-entries", "set-max-listpack-entries", "set-max-listpack-value",
     "zset-max-listpack-entries", "zset-max-listpack-value", "list-max-ziplist-size",
-    "hash-max-ziplist-entries", "zset-max-ziplist-value",
+    "hash-max-ziplist-entries", "zset-max-ziplist-value", "maxmemory", "maxmemory-policy",
+    "maxmemory-samples", "maxmemory-eviction-tenacity", "lfu-log-factor", "lfu-decay-time",
 };
 #define NSETTABLE (sizeof(settable) / sizeof(settable[0]))
 

@@ -171,6 +171,41 @@ def encode_exec(text):
 
 
 EXEC_SEEDS = {
+    "eviction": """
+        set a 1
+        set b 2 EX 100
+        rpush l x y z
+        hset h f v
+        zadd z 1 m
+        sadd s 1 2 3
+        watch a
+        config|set maxmemory-policy volatile-lru
+        config|set maxmemory 1
+        set c 3
+        get a
+        multi
+        get a
+        exec
+        config|set maxmemory-policy allkeys-lfu
+        object|freq a
+        config|set lfu-log-factor 0
+        lpush l2 q
+        config|set maxmemory-policy volatile-ttl
+        config|set maxmemory 0
+        set t1 v EX 10
+        set t2 v EX 20
+        config|set maxmemory 1
+        get t1
+        config|set maxmemory-policy allkeys-random
+        dbsize
+        config|set maxmemory-policy allkeys-lru
+        config|set maxmemory 0
+        set n 1
+        object|idletime n
+        config|set maxmemory-eviction-tenacity 0 maxmemory-samples 1
+        config|set maxmemory 1
+        sadd s2 x
+    """,
     "transactions": """
         watch a
         @client 1

@@ -268,6 +268,33 @@ static void test_evict_bounded_run_continues_and_info(void **state)
     h_server_stop(&s);
 }
 
+/* 25,000 keys fill a 32,768-slot table to just under its growth point
+ * (25,088). With 200 KB of room left, growing it (a 512 KB array) would
+ * evict far more than it makes room for; it waits instead. */
+static void test_evict_table_growth_waits_for_room(void **state)
+{
+    (void)state;
+    const char *args[] = {"--maxmemory-policy", "allkeys-random", NULL};
+    h_server s;
+    assert_int_equal(h_respd_start(&s, NULL, args), 0);
+    h_conn *c = h_connect(s.port, 2000);
+    assert_non_null(c);
+    pipeline(c, "SET k%d " VAL, 0, 25000, "+OK\r\n");
+    long long used = h_info_field(c, "memory", "used_memory");
+    long long per_key = used / 25000;
+    char *r = h_callf(c, "CONFIG SET maxmemory %lld", used + 200000);
+    assert_string_equal(r, "+OK\r\n");
+    free(r);
+    pipeline(c, "SET n%d " VAL, 0, 3000, "+OK\r\n");
+    long long keys = h_call_num(c, "DBSIZE", ":");
+    fprintf(stderr, "%lld keys (%lld bytes each), %lld evicted\n", keys, per_key,
+            h_info_field(c, "stats", "evicted_keys"));
+    assert_true(keys >= 25000 + 200000 / per_key * 3 / 4);
+    assert_true(h_info_field(c, "memory", "used_memory") <= used + 200000);
+    h_close(c);
+    h_server_stop(&s);
+}
+
 static size_t count_in(const char *hay, const char *needle)
 {
     size_t n = 0;
@@ -331,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_evict_watch_and_pause_match_redis),
         cmocka_unit_test(test_evict_policies_choose_the_right_keys),
         cmocka_unit_test(test_evict_bounded_run_continues_and_info),
+        cmocka_unit_test(test_evict_table_growth_waits_for_room),
         cmocka_unit_test(test_evict_aof_and_restart),
     };
     return cmocka_run_group_tests_name("evict", tests, hdiff_group_setup, hdiff_group_teardown);

@@ -6,12 +6,15 @@
  *   bytes 1-3  LRU clock in seconds (24 bits), for OBJECT IDLETIME
  *   [8 bytes]  absolute expire time in unix ms, only when has-expire is set
  *   varint     key length, then the key bytes
- *   value      strings: varint length then the bytes, inline;
+ *   value      strings: varint length then the bytes, inline; or, for a
+ *              string APPEND or SETRANGE grew past OBJ_GROW_MIN bytes, a
+ *              pointer to its bytes in a buffer with spare room (tag bit 3);
  *              other types: a pointer to their own structure
  * Strings live inline so that a typical small key costs one allocation.
  * Anything that changes the size (a new value, adding or removing an expire)
  * makes a new entry: callers must use the returned pointer and put it in the
- * tables in place of the old one (db does that).
+ * tables in place of the old one (db does that); only a buffered string
+ * grows in place (obj_str_grow).
  */
 #ifndef RESPD_OBJECT_H
 #define RESPD_OBJECT_H
@@ -72,6 +75,19 @@ enum {
  * unix ms or OBJ_NO_EXPIRE. Caller owns the result (obj_free). */
 obj *obj_new_string(const char *key, size_t klen, const char *val, size_t vlen, long long expire,
                     int how);
+/* Growing a string in place (APPEND, SETRANGE): returns a string entry
+ * equal to o whose value is newlen bytes long (newlen at least its current
+ * length): the current bytes, then zeros; *bytes points to them, writable
+ * until the entry changes again. The encoding becomes raw, as in Redis.
+ * Past OBJ_GROW_MIN bytes the value moves out of the entry into a buffer
+ * with spare room (twice the length, at most 1 MB spare, as Redis's sds),
+ * so that repeated appends cost amortized O(appended bytes), not a copy of
+ * the whole value each. When the result is o itself (a buffered value, or
+ * an inline one of the same length) no table changes; otherwise it is a new
+ * entry, and o is left as it was for the caller to swap out with db_replace,
+ * which frees it. */
+#define OBJ_GROW_MIN 64
+obj *obj_str_grow(obj *o, size_t newlen, char **bytes);
 /* A new collection entry owning val (freed through the type's ops). */
 obj *obj_new_value(const char *key, size_t klen, int type, int enc, void *val, long long expire);
 /* The value of a collection entry. */

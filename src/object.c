@@ -1,6 +1,7 @@
 /* object: keyspace entries in one allocation. See object.h for the layout. */
 #include "object.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "mem.h"
@@ -14,9 +15,27 @@ struct obj {
 
 static uint32_t new_stamp(void);
 
-#define TAG_TYPE(t) ((t)&0x0f)
+#define TAG_TYPE(t) ((t)&0x07)
+#define TAG_STR_BUF 0x08 /* a string whose bytes live in a str_buf */
 #define TAG_ENC(t) (((t) >> 4) & 0x07)
 #define TAG_HAS_EXPIRE 0x80
+
+/* The out-of-line form of a string that APPEND or SETRANGE grew past
+ * OBJ_GROW_MIN: its bytes with room to grow, so that appending does not
+ * copy the whole value each time. */
+typedef struct str_buf {
+    size_t len;
+    size_t cap;
+    char bytes[];
+} str_buf;
+
+/* At most 1 MB of spare room, as Redis's sds keeps. */
+#define GROW_SPARE_MAX (1024 * 1024)
+
+static int is_buffered(const obj *o)
+{
+    return (o->tag & TAG_STR_BUF) != 0;
+}
 
 static size_t varint_len(size_t v)
 {
@@ -87,15 +106,18 @@ const obj_type_ops *obj_type_ops_of(int type)
 }
 
 /* Lays out an entry. Strings: varint length and bytes after the key;
- * collections: the value pointer, unaligned, after it. */
+ * collections and buffered strings (ptr given): the pointer, unaligned,
+ * after it. */
 static obj *build(int type, int enc, long long expire, uint32_t lru, const char *key, size_t klen,
                   const char *val, size_t vlen, void *ptr)
 {
-    size_t vsize = type == OBJ_STRING ? varint_len(vlen) + vlen : sizeof(void *);
+    int inline_str = type == OBJ_STRING && !ptr;
+    size_t vsize = inline_str ? varint_len(vlen) + vlen : sizeof(void *);
     size_t size = sizeof(obj) + (expire != OBJ_NO_EXPIRE ? 8 : 0) + varint_len(klen) + klen +
                   vsize;
     obj *o = mem_small_alloc(size);
-    o->tag = (uint8_t)(type | enc << 4 | (expire != OBJ_NO_EXPIRE ? TAG_HAS_EXPIRE : 0));
+    o->tag = (uint8_t)(type | enc << 4 | (expire != OBJ_NO_EXPIRE ? TAG_HAS_EXPIRE : 0) |
+                       (type == OBJ_STRING && ptr ? TAG_STR_BUF : 0));
     obj_touch(o, lru);
     unsigned char *p = o->rest;
     if (expire != OBJ_NO_EXPIRE) {
@@ -105,7 +127,7 @@ static obj *build(int type, int enc, long long expire, uint32_t lru, const char 
     p = varint_put(p, klen);
     memcpy(p, key, klen);
     p += klen;
-    if (type != OBJ_STRING) {
+    if (!inline_str) {
         memcpy(p, &ptr, sizeof(ptr));
         return o;
     }
@@ -152,6 +174,8 @@ void obj_free(obj *o)
         return;
     if (obj_type(o) != OBJ_STRING)
         type_ops[obj_type(o)]->free(obj_value(o));
+    else if (is_buffered(o))
+        mem_free(obj_value(o));
     obj_free_shell(o);
 }
 
@@ -202,8 +226,70 @@ void obj_key(const obj *o, const char **key, size_t *len)
 
 void obj_str(const obj *o, const char **val, size_t *len)
 {
+    if (is_buffered(o)) {
+        const str_buf *b = obj_value(o);
+        *val = b->bytes;
+        *len = b->len;
+        return;
+    }
     const unsigned char *p = varint_get(value_start(o), len);
     *val = (const char *)p;
+}
+
+/* Room for n bytes and the spare Redis's sds would keep. */
+static size_t grown_capacity(size_t n)
+{
+    return n < GROW_SPARE_MAX ? n * 2 : n + GROW_SPARE_MAX;
+}
+
+obj *obj_str_grow(obj *o, size_t newlen, char **bytes)
+{
+    const char *v;
+    size_t len;
+    obj_str(o, &v, &len);
+    assert(obj_type(o) == OBJ_STRING && newlen >= len);
+    if (is_buffered(o)) {
+        str_buf *b = obj_value(o);
+        if (newlen > b->cap) {
+            size_t cap = grown_capacity(newlen);
+            b = mem_realloc(b, sizeof(str_buf) + cap);
+            b->cap = cap;
+            obj_set_value(o, b, OBJ_ENC_RAW);
+        }
+        if (newlen > b->len)
+            memset(b->bytes + b->len, 0, newlen - b->len);
+        b->len = newlen;
+        *bytes = b->bytes;
+        return o;
+    }
+    if (newlen == len) {
+        /* Same size: the inline bytes are o's own to change. */
+        o->tag = (uint8_t)((o->tag & ~0x70) | OBJ_ENC_RAW << 4);
+        *bytes = (char *)v;
+        return o;
+    }
+    const char *key;
+    size_t klen;
+    obj_key(o, &key, &klen);
+    if (newlen <= OBJ_GROW_MIN) {
+        /* Small: a new inline entry (copying at most OBJ_GROW_MIN bytes). */
+        char tmp[OBJ_GROW_MIN];
+        memcpy(tmp, v, len);
+        memset(tmp + len, 0, newlen - len);
+        obj *n = build(OBJ_STRING, OBJ_ENC_RAW, obj_expire(o), obj_lru(o), key, klen, tmp, newlen,
+                       NULL);
+        obj_str(n, &v, &len);
+        *bytes = (char *)v;
+        return n;
+    }
+    size_t cap = grown_capacity(newlen);
+    str_buf *b = mem_alloc(sizeof(str_buf) + cap);
+    b->cap = cap;
+    b->len = newlen;
+    memcpy(b->bytes, v, len);
+    memset(b->bytes + len, 0, newlen - len);
+    *bytes = b->bytes;
+    return build(OBJ_STRING, OBJ_ENC_RAW, obj_expire(o), obj_lru(o), key, klen, NULL, 0, b);
 }
 
 long long obj_expire(const obj *o)
@@ -219,7 +305,7 @@ long long obj_expire(const obj *o)
  * so exactly one of the two entries may free it afterwards. */
 static obj *rebuild(const obj *o, const char *key, size_t klen, long long expire)
 {
-    if (obj_type(o) != OBJ_STRING)
+    if (obj_type(o) != OBJ_STRING || is_buffered(o))
         return build(obj_type(o), obj_encoding(o), expire, obj_lru(o), key, klen, NULL, 0,
                      obj_value(o));
     const char *val;
@@ -248,8 +334,14 @@ obj *obj_copy_as(const obj *o, const char *key, size_t klen)
 {
     obj *n = rebuild(o, key, klen, obj_expire(o));
     obj_touch(n, new_stamp()); /* a new key to Redis too: fresh stamp */
-    if (obj_type(o) != OBJ_STRING)
+    if (obj_type(o) != OBJ_STRING) {
         obj_set_value(n, type_ops[obj_type(o)]->dup(obj_value(o)), obj_encoding(o));
+    } else if (is_buffered(o)) {
+        const str_buf *b = obj_value(o);
+        str_buf *d = mem_alloc(sizeof(str_buf) + b->cap);
+        memcpy(d, b, sizeof(str_buf) + b->len);
+        obj_set_value(n, d, obj_encoding(o));
+    }
     return n;
 }
 
@@ -355,7 +447,7 @@ long long obj_idle_seconds(const obj *o)
 
 size_t obj_size(const obj *o)
 {
-    if (obj_type(o) != OBJ_STRING)
+    if (obj_type(o) != OBJ_STRING || is_buffered(o))
         return (size_t)(value_start(o) - (const unsigned char *)o) + sizeof(void *);
     const char *v;
     size_t vlen;

@@ -410,11 +410,13 @@ void cmd_append(client *c)
     } else {
         if (check_length_or_reply(c, (long long)total) < 0)
             return;
-        char *buf = mem_alloc(total ? total : 1);
-        memcpy(buf, v, n);
-        memcpy(buf + n, c->argv[2], c->argvlen[2]);
-        store_value(c, o, buf, total, OBJ_ENC_FORCE_RAW);
-        mem_free(buf);
+        /* In place once the value is large: appending costs the bytes
+         * appended, not a copy of the value (obj_str_grow). */
+        char *bytes;
+        obj *g = obj_str_grow(o, total, &bytes);
+        memcpy(bytes + n, c->argv[2], c->argvlen[2]);
+        if (g != o)
+            db_replace(c->db, o, g);
     }
     cmd_dirty(c, 1);
     reply_int(client_reply_buf(c), (long long)total);
@@ -502,11 +504,18 @@ void cmd_setrange(client *c)
         return;
     }
     size_t total = (size_t)offset + alen > cur ? (size_t)offset + alen : cur;
-    char *buf = mem_calloc(1, total);
-    memcpy(buf, v, cur);
-    memcpy(buf + offset, arg, alen);
-    store_value(c, o, buf, total, OBJ_ENC_FORCE_RAW);
-    mem_free(buf);
+    if (o) {
+        char *bytes;
+        obj *g = obj_str_grow(o, total, &bytes);
+        memcpy(bytes + offset, arg, alen);
+        if (g != o)
+            db_replace(c->db, o, g);
+    } else {
+        char *buf = mem_calloc(1, total);
+        memcpy(buf + offset, arg, alen);
+        store_value(c, NULL, buf, total, OBJ_ENC_FORCE_RAW);
+        mem_free(buf);
+    }
     cmd_dirty(c, 1);
     reply_int(client_reply_buf(c), (long long)total);
 }

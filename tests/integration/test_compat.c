@@ -1207,6 +1207,60 @@ static void test_compat_setrange(void **state)
     RUN(steps);
 }
 
+/* Values APPEND and SETRANGE grow past 64 bytes move into a buffer with
+ * spare room (obj_str_grow): every way of reading, copying, renaming,
+ * expiring and replacing such a value must still answer as Redis does. */
+static void test_compat_grown_strings(void **state)
+{
+    (void)state;
+    static const char *const steps[] = {
+        "APPEND g 0123456789012345678901234567890123456789012345678901234567",
+        "OBJECT ENCODING g",
+        "APPEND g abcdefghij",
+        "OBJECT ENCODING g",
+        "APPEND g K",
+        "GET g",
+        "STRLEN g",
+        "GETRANGE g 60 -1",
+        "SETRANGE g 2 XY",
+        "SETRANGE g 100 tail",
+        "GET g",
+        "SETRANGE g 69 Z",
+        "GETRANGE g 60 104",
+        "EXPIRE g 100",
+        "%t1 TTL g",
+        "APPEND g more",
+        "%t1 TTL g",
+        "PERSIST g",
+        "TTL g",
+        "COPY g g2",
+        "APPEND g2 copy",
+        "STRLEN g",
+        "STRLEN g2",
+        "RENAME g2 g3",
+        "GET g3",
+        "GETEX g3 PX 100000",
+        "%t1 PTTL g3",
+        "GETEX g3 PERSIST",
+        "MOVE g3 1",
+        "SELECT 1",
+        "APPEND g3 !",
+        "GETRANGE g3 -6 -1",
+        "SELECT 0",
+        "SETRANGE g 0 \"\"",
+        "INCR g",
+        "GETDEL g",
+        "EXISTS g",
+        "APPEND s 0123456789012345678901234567890123456789012345678901234567890123456789",
+        "SET s short",
+        "APPEND s er",
+        "OBJECT ENCODING s",
+        "GET s",
+        NULL,
+    };
+    RUN(steps);
+}
+
 static void test_compat_incr_decr(void **state)
 {
     (void)state;
@@ -2834,6 +2888,7 @@ int main(void)
         cmocka_unit_test(test_compat_append_strlen),
         cmocka_unit_test(test_compat_getrange_substr),
         cmocka_unit_test(test_compat_setrange),
+        cmocka_unit_test(test_compat_grown_strings),
         cmocka_unit_test(test_compat_incr_decr),
         cmocka_unit_test(test_compat_incrbyfloat),
         cmocka_unit_test(test_compat_del_exists_type),

@@ -94,8 +94,9 @@ int aof_apply_appendonly(const char **err);
 /* 1 if writes must be refused because the AOF cannot be written (MISCONF). */
 int aof_write_error(void);
 
-/* Bytes waiting in the AOF buffers (the write buffer and, during a
- * rewrite, the diff for the new file): memory maxmemory does not count. */
+/* Bytes allocated to the AOF buffers (the write buffer, which keeps its
+ * room between flushes, and during a rewrite the diff for the new file):
+ * INFO's mem_aof_buffer, the memory maxmemory does not count. */
 long long aof_buffered_bytes(void);
 void aof_get_info(aof_info *info);
 /* CONFIG RESETSTAT: forgets the rewrite and fork counters, as Redis. */

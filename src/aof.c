@@ -945,7 +945,9 @@ int aof_apply_appendonly(const char **err)
 
 long long aof_buffered_bytes(void)
 {
-    return (long long)(aof.pending.len + aof.diff.len);
+    /* What the buffers hold allocated, not just their pending bytes: the
+     * write buffer keeps its room (up to 1 MB) between flushes. */
+    return (long long)(aof.pending.cap + aof.diff.cap);
 }
 
 void aof_get_info(aof_info *i)

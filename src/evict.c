@@ -146,7 +146,12 @@ static int pick(int *dbid, obj **o)
             if (ht_size(t) == 0)
                 continue;
             any = 1;
-            for (int s = 0; s < cfg.maxmemory_samples; s++) {
+            /* No more samples than keys: a huge maxmemory-samples must not
+             * turn each eviction into a long loop over a small table. */
+            size_t samples = (size_t)cfg.maxmemory_samples;
+            if (samples > ht_size(t))
+                samples = ht_size(t);
+            for (size_t s = 0; s < samples; s++) {
                 obj *e = ht_random(t, util_random());
                 if (e)
                     pool_offer(i, e);
@@ -283,11 +288,15 @@ void evict_reset_stats(void)
         exceeded_since_us = ev_mono_us();
 }
 
+static int apply_policy(const char **err);
+
 static int apply_maxmemory(const char **err)
 {
-    (void)err;
     if (!cfg.maxmemory)
         return 0;
+    /* A CONFIG SET that also changes the policy runs the hooks in its
+     * argument order: the stamps must mean what the new policy reads. */
+    apply_policy(err);
     long long used = evict_used_memory();
     if (cfg.maxmemory < used)
         log_warning("WARNING: the new maxmemory value set via CONFIG SET (%lld) is smaller than "

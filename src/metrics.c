@@ -192,8 +192,8 @@ static void render_memory(strbuf *o)
     metric_ll(o, "respd_mem_clients_normal_bytes", "gauge",
               "Bytes held by client connections (structures, query and reply buffers).",
               (long long)clients_mem);
-    metric_ll(o, "respd_mem_aof_buffer_bytes", "gauge", "Bytes waiting in the AOF buffers.",
-              ai.buffer_length + ai.rewrite_buffer_length);
+    metric_ll(o, "respd_mem_aof_buffer_bytes", "gauge", "Bytes allocated to the AOF buffers.",
+              aof_buffered_bytes());
     metric_ll(o, "respd_maxmemory_bytes", "gauge", "The maxmemory limit (0: none).",
               cfg.maxmemory);
 }

@@ -132,7 +132,7 @@ static void info_memory(strbuf *t)
     client_buffers(&max_in, &max_out, &clients_mem);
     aof_info ai;
     aof_get_info(&ai);
-    long long aof_mem = ai.buffer_length + ai.rewrite_buffer_length;
+    long long aof_mem = aof_buffered_bytes(); /* allocated, as Redis reports it */
     /* Overhead as Redis counts it: what start-up allocated, the clients'
      * buffers and the AOF buffers; the dataset is the rest. */
     size_t overhead = server.startup_memory + clients_mem + (size_t)aof_mem;

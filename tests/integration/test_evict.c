@@ -295,6 +295,69 @@ static void test_evict_table_growth_waits_for_room(void **state)
     h_server_stop(&s);
 }
 
+/* The AOF write buffer keeps its room (up to 1 MB) between flushes; that
+ * room is the AOF's, not the data's, and must not make keys go. */
+static void test_evict_aof_buffer_room_not_counted(void **state)
+{
+    (void)state;
+    char dir[128];
+    assert_int_equal(h_mktempdir(dir, sizeof(dir)), 0);
+    const char *args[] = {"--appendonly", "yes", "--dir", dir, NULL};
+    h_server s;
+    assert_int_equal(h_respd_start(&s, NULL, args), 0);
+    h_conn *c = h_connect(s.port, 2000);
+    assert_non_null(c);
+    pipeline(c, "SET k%d 01234567890123456789012345678901234567890123456789", 0, 3000,
+             "+OK\r\n");
+    size_t blen = 600 * 1000;
+    char *big = malloc(blen);
+    assert_non_null(big);
+    memset(big, 'b', blen);
+    const char *argv[] = {"SET", "big", big};
+    size_t lens[] = {3, 3, blen};
+    char *r = h_callv(c, 3, argv, lens);
+    assert_string_equal(r, "+OK\r\n");
+    free(r);
+    free(big);
+    h_expect(c, "DEL big", ":1\r\n");
+    long long used = h_info_field(c, "memory", "used_memory");
+    long long aof = h_info_field(c, "memory", "mem_not_counted_for_evict");
+    assert_true(aof >= (long long)blen);
+    assert_int_equal(h_info_field(c, "memory", "mem_aof_buffer"), aof);
+    h_expect(c, "CONFIG SET maxmemory-policy allkeys-lru", "+OK\r\n");
+    r = h_callf(c, "CONFIG SET maxmemory %lld", used - aof + 100000);
+    assert_string_equal(r, "+OK\r\n");
+    free(r);
+    h_expect(c, "GET k1", "$50\r\n01234567890123456789012345678901234567890123456789\r\n");
+    h_expect(c, "DBSIZE", ":3000\r\n");
+    assert_int_equal(h_info_field(c, "stats", "evicted_keys"), 0);
+    h_close(c);
+    h_server_stop(&s);
+}
+
+/* maxmemory-samples takes any positive int, as in Redis; sampling more keys
+ * than a table holds must not turn each eviction into a long loop. */
+static void test_evict_huge_samples_stay_bounded(void **state)
+{
+    (void)state;
+    const char *args[] = {"--maxmemory-policy", "allkeys-lru", "--maxmemory-samples",
+                          "2147483647", NULL};
+    h_server s;
+    assert_int_equal(h_respd_start(&s, NULL, args), 0);
+    h_conn *c = h_connect(s.port, 2000);
+    assert_non_null(c);
+    pipeline(c, "SET k%d " VAL, 0, 2000, "+OK\r\n");
+    long long used = h_info_field(c, "memory", "used_memory");
+    char *r = h_callf(c, "CONFIG SET maxmemory %lld", used);
+    assert_string_equal(r, "+OK\r\n");
+    free(r);
+    /* Each reply within the harness's reply timeout (5 s). */
+    pipeline(c, "SET n%d " VAL, 0, 20, "+OK\r\n");
+    assert_true(h_info_field(c, "stats", "evicted_keys") >= 10);
+    h_close(c);
+    h_server_stop(&s);
+}
+
 static size_t count_in(const char *hay, const char *needle)
 {
     size_t n = 0;
@@ -360,6 +423,8 @@ int main(void)
         cmocka_unit_test(test_evict_bounded_run_continues_and_info),
         cmocka_unit_test(test_evict_table_growth_waits_for_room),
         cmocka_unit_test(test_evict_aof_and_restart),
+        cmocka_unit_test(test_evict_aof_buffer_room_not_counted),
+        cmocka_unit_test(test_evict_huge_samples_stay_bounded),
     };
     return cmocka_run_group_tests_name("evict", tests, hdiff_group_setup, hdiff_group_teardown);
 }

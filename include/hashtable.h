@@ -94,16 +94,6 @@ void ht_rehash_step(ht *t, size_t slots);
  * critical (used while a forked child shares the memory pages). Default 1. */
 void ht_set_resize_allowed(int allowed);
 
-/* Growing a table allocates a slot array twice the size (the old one is
- * freed when the migration ends). When a check is set, fn(bytes of the new
- * array) is asked first, and a 0 defers growing until the table reaches
- * its critical load (~0.9), where it grows regardless. The server uses it
- * so that a table growing does not push memory past maxmemory, which would
- * evict many keys at once (Redis 7.0 defers its dict expansion likewise).
- * NULL (the default): no check. */
-typedef int (*ht_grow_fn)(size_t bytes);
-void ht_set_grow_check(ht_grow_fn fn);
-
 /* Full iteration in a single pass, with no modifications allowed meanwhile.
  * Usage: ht_iter it; ht_iter_init(&it, t); while ((e = ht_iter_next(&it))) ... */
 typedef struct ht_iter {

@@ -317,20 +317,12 @@ static int apply_policy(const char **err)
     return 0;
 }
 
-/* The hash tables' grow check: a table may grow now only if its new slot
- * array fits under maxmemory. */
-static int grow_fits(size_t bytes)
-{
-    return !cfg.maxmemory || evict_used_memory() + (long long)bytes <= cfg.maxmemory;
-}
-
 void evict_init(void)
 {
     config_set_apply_hook("maxmemory", apply_maxmemory);
     config_set_apply_hook("maxmemory-policy", apply_policy);
     config_set_apply_hook("lfu-log-factor", apply_policy);
     config_set_apply_hook("lfu-decay-time", apply_policy);
-    ht_set_grow_check(grow_fits);
     const char *err = NULL;
     apply_policy(&err);
     if (cfg.maxmemory && cfg.maxmemory < 1024 * 1024)

@@ -33,8 +33,6 @@
  *  - shrink, checked after a delete and when a resize completes, when fewer
  *    than size/8 slots are used, to the smallest power of two (at least
  *    MIN_SLOTS) that is at most half full;
- *  - a grow check (ht_set_grow_check) may defer growing until the critical
- *    load;
  *  - critical load ~0.9 (size - 1 - size/10, which keeps invariant 2): with
  *    ht_set_resize_allowed(0) a resize still starts (and proceeds) past it,
  *    and while rehashing, when the entries of both tables reach the new
@@ -89,7 +87,6 @@ struct ht {
 };
 
 static int resize_allowed = 1;
-static ht_grow_fn grow_check; /* NULL: growing is always allowed */
 
 /* ---- hashing ------------------------------------------------------------ */
 
@@ -378,15 +375,10 @@ static struct table *make_room(ht *t)
         return tb;
     }
     size_t n = tb->used + 1;
-    if (n > tb->grow_at) {
-        size_t size = (tb->mask + 1) * 2;
-        /* Past the critical load the table must grow, whatever the checks. */
-        if (n > tb->crit_at ||
-            (resize_allowed && (!grow_check || grow_check(size * sizeof(*tb->slots))))) {
-            resize_start(t, size, !resize_allowed);
-            if (t->rehashing)
-                return &t->t[1];
-        }
+    if (n > tb->grow_at && (resize_allowed || n > tb->crit_at)) {
+        resize_start(t, (tb->mask + 1) * 2, !resize_allowed);
+        if (t->rehashing)
+            return &t->t[1];
     }
     return tb;
 }
@@ -654,11 +646,6 @@ void ht_rehash_step(ht *t, size_t slots)
     if (slots == 0)
         slots = 1;
     rehash_run(t, slots, slots);
-}
-
-void ht_set_grow_check(ht_grow_fn fn)
-{
-    grow_check = fn;
 }
 
 void ht_set_resize_allowed(int allowed)

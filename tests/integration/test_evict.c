@@ -268,33 +268,6 @@ static void test_evict_bounded_run_continues_and_info(void **state)
     h_server_stop(&s);
 }
 
-/* 25,000 keys fill a 32,768-slot table to just under its growth point
- * (25,088). With 200 KB of room left, growing it (a 512 KB array) would
- * evict far more than it makes room for; it waits instead. */
-static void test_evict_table_growth_waits_for_room(void **state)
-{
-    (void)state;
-    const char *args[] = {"--maxmemory-policy", "allkeys-random", NULL};
-    h_server s;
-    assert_int_equal(h_respd_start(&s, NULL, args), 0);
-    h_conn *c = h_connect(s.port, 2000);
-    assert_non_null(c);
-    pipeline(c, "SET k%d " VAL, 0, 25000, "+OK\r\n");
-    long long used = h_info_field(c, "memory", "used_memory");
-    long long per_key = used / 25000;
-    char *r = h_callf(c, "CONFIG SET maxmemory %lld", used + 200000);
-    assert_string_equal(r, "+OK\r\n");
-    free(r);
-    pipeline(c, "SET n%d " VAL, 0, 3000, "+OK\r\n");
-    long long keys = h_call_num(c, "DBSIZE", ":");
-    fprintf(stderr, "%lld keys (%lld bytes each), %lld evicted\n", keys, per_key,
-            h_info_field(c, "stats", "evicted_keys"));
-    assert_true(keys >= 25000 + 200000 / per_key * 3 / 4);
-    assert_true(h_info_field(c, "memory", "used_memory") <= used + 200000);
-    h_close(c);
-    h_server_stop(&s);
-}
-
 /* The AOF write buffer keeps its room (up to 1 MB) between flushes; that
  * room is the AOF's, not the data's, and must not make keys go. */
 static void test_evict_aof_buffer_room_not_counted(void **state)
@@ -421,7 +394,6 @@ int main(void)
         cmocka_unit_test(test_evict_watch_and_pause_match_redis),
         cmocka_unit_test(test_evict_policies_choose_the_right_keys),
         cmocka_unit_test(test_evict_bounded_run_continues_and_info),
-        cmocka_unit_test(test_evict_table_growth_waits_for_room),
         cmocka_unit_test(test_evict_aof_and_restart),
         cmocka_unit_test(test_evict_aof_buffer_room_not_counted),
         cmocka_unit_test(test_evict_huge_samples_stay_bounded),

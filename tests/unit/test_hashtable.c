@@ -1053,48 +1053,6 @@ static void test_ht_no_leak_after_free(void **state)
     assert_int_equal(mem_used(), start);
 }
 
-static int grow_answer;
-static size_t grow_asked, grow_bytes;
-
-static int grow_check_stub(size_t bytes)
-{
-    grow_asked++;
-    grow_bytes = bytes;
-    return grow_answer;
-}
-
-static void test_ht_grow_check_defers_until_critical_load(void **state)
-{
-    (void)state;
-    ht *t = ht_new(&ent_type);
-    ht_set_grow_check(grow_check_stub);
-    /* Fill to 1,000 entries with growth allowed: 2,048 slots. */
-    grow_answer = 1;
-    size_t i = 0;
-    for (; i < 1000; i++)
-        ht_add(t, ent_num("k", i));
-    finish_rehash(t);
-    assert_int_equal(ht_slots(t), 2048);
-    /* Refused: no growth past the usual ~0.77 load (1,600 entries), asked
-     * about a 4,096-slot array (8 bytes a slot) on every insert above it. */
-    grow_answer = 0;
-    grow_asked = 0;
-    for (; i < 1800; i++)
-        ht_add(t, ent_num("k", i));
-    assert_int_equal(ht_slots(t), 2048);
-    assert_true(grow_asked >= 190);
-    assert_int_equal(grow_bytes, 4096 * 8);
-    /* At the critical load (~0.9: 2048 - 1 - 204 = 1,843) it grows anyway. */
-    for (; i < 1900; i++)
-        ht_add(t, ent_num("k", i));
-    finish_rehash(t);
-    assert_int_equal(ht_slots(t), 4096);
-    for (size_t j = 0; j < i; j++)
-        assert_non_null(find_num(t, "k", j));
-    ht_set_grow_check(NULL);
-    ht_free(t);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1128,8 +1086,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ht_random_during_rehash_returns_present_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ht_iter_visits_each_entry_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ht_no_leak_after_free, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ht_grow_check_defers_until_critical_load, setup,
-                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include "evict.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "aof.h"
@@ -27,6 +28,7 @@
 
 typedef struct candidate {
     unsigned long long score;
+    uint64_t hash; /* of the key: most duplicate checks end here */
     int dbid;
     char *key; /* owned; NULL: a free slot */
     size_t klen;
@@ -91,12 +93,14 @@ static void pool_offer(int dbid, const obj *o)
     size_t klen;
     obj_key(o, &key, &klen);
     unsigned long long score = score_of(o);
+    uint64_t hash = ht_hash(key, klen);
     int free_slot = -1, worst = -1;
     for (int i = 0; i < POOL_SIZE; i++) {
         candidate *c = &pool[i];
         if (!c->key) {
             free_slot = i;
-        } else if (c->dbid == dbid && c->klen == klen && memcmp(c->key, key, klen) == 0) {
+        } else if (c->hash == hash && c->dbid == dbid && c->klen == klen &&
+                   memcmp(c->key, key, klen) == 0) {
             c->score = score; /* sampled again: its score is fresher */
             return;
         } else if (worst < 0 || c->score < pool[worst].score) {
@@ -115,6 +119,7 @@ static void pool_offer(int dbid, const obj *o)
     c->key = mem_alloc(klen ? klen : 1);
     memcpy(c->key, key, klen);
     c->klen = klen;
+    c->hash = hash;
     c->dbid = dbid;
     c->score = score;
 }

@@ -25,6 +25,9 @@ static void test_evict_oom_and_policies_match_redis(void **state)
 {
     (void)state;
     static const char *const steps[] = {
+        /* Unbounded eviction runs: a slow run (valgrind) must not stop
+         * early on its time bound and let a write through. */
+        "CONFIG SET maxmemory-eviction-tenacity 100",
         "SET p1 v", "SET p2 v", "SET v1 x EX 100", "SET v2 x PX 100000", "RPUSH l a",
         "CONFIG SET maxmemory 1", "CONFIG SET maxmemory-policy noeviction",
         /* noeviction: writes that may grow memory are refused, the rest run. */
@@ -62,7 +65,8 @@ static void test_evict_oom_and_policies_match_redis(void **state)
         "CONFIG SET lfu-decay-time -1", "CONFIG SET maxmemory -1", "CONFIG SET maxmemory 1.5kb",
         "CONFIG SET maxmemory 2mb", "CONFIG GET maxmemory", "CONFIG SET maxmemory 0",
         "CONFIG GET maxmemory-policy", "CONFIG GET maxmemory-samples",
-        "CONFIG GET maxmemory-eviction-tenacity", "%p CONFIG GET lfu-*", NULL};
+        "CONFIG GET maxmemory-eviction-tenacity", "%p CONFIG GET lfu-*",
+        "CONFIG SET maxmemory-eviction-tenacity 10", NULL};
     hdiff_check("oom", steps);
 }
 
@@ -110,13 +114,14 @@ static void test_evict_watch_and_pause_match_redis(void **state)
         skip();
     static const char *const steps[] = {
         /* An evicted key is a modified key for WATCH. */
-        "SET k v", "SET other v", "0: WATCH k",
+        "CONFIG SET maxmemory-eviction-tenacity 100", "SET k v", "SET other v", "0: WATCH k",
         "1: CONFIG SET maxmemory-policy allkeys-random", "1: CONFIG SET maxmemory 1",
         "1: CONFIG SET maxmemory 0", "1: DBSIZE", "0: MULTI", "0: PING", "0: EXEC",
         /* While clients are paused nothing is evicted. */
         "SET a 1", "SET b 2", "1: CLIENT PAUSE 5000 WRITE", "1: CONFIG SET maxmemory 1",
         "1: DBSIZE", "2: GET a", "1: CLIENT UNPAUSE", "1: DBSIZE",
-        "1: CONFIG SET maxmemory 0", "1: CONFIG SET maxmemory-policy noeviction", NULL};
+        "1: CONFIG SET maxmemory 0", "1: CONFIG SET maxmemory-policy noeviction",
+        "1: CONFIG SET maxmemory-eviction-tenacity 10", NULL};
     hdiff_check_conns("watch-pause", steps);
 }
 
@@ -179,7 +184,8 @@ static long long count_existing(h_conn *c, const char *fmt, int from, int to)
  * and adds NNEW keys. Returns the connection for the checks. */
 static h_conn *fill_then_squeeze(h_server *s, const char *policy)
 {
-    const char *args[] = {"--maxmemory-policy", policy, "--maxmemory-samples", "10", NULL};
+    const char *args[] = {"--maxmemory-policy", policy, "--maxmemory-samples", "10",
+                          "--maxmemory-eviction-tenacity", "100", NULL};
     assert_int_equal(h_respd_start(s, NULL, args), 0);
     h_conn *c = h_connect(s->port, 2000);
     assert_non_null(c);
@@ -242,7 +248,7 @@ static void test_evict_bounded_run_continues_and_info(void **state)
     char *r = h_callf(c, "CONFIG SET maxmemory %lld", used / 2);
     assert_string_equal(r, "+OK\r\n");
     free(r);
-    h_sleep_ms(500);
+    h_sleep_ms(500 * h_slowdown());
     long long evicted = h_info_field(c, "stats", "evicted_keys");
     assert_true(evicted > 5000);
     assert_true(h_info_field(c, "memory", "used_memory") <= used / 2);
@@ -314,7 +320,7 @@ static void test_evict_huge_samples_stay_bounded(void **state)
 {
     (void)state;
     const char *args[] = {"--maxmemory-policy", "allkeys-lru", "--maxmemory-samples",
-                          "2147483647", NULL};
+                          "2147483647", "--maxmemory-eviction-tenacity", "100", NULL};
     h_server s;
     assert_int_equal(h_respd_start(&s, NULL, args), 0);
     h_conn *c = h_connect(s.port, 2000);
@@ -345,7 +351,8 @@ static void test_evict_aof_and_restart(void **state)
     char dir[128], path[256];
     assert_int_equal(h_mktempdir(dir, sizeof(dir)), 0);
     snprintf(path, sizeof(path), "%s/appendonly.aof", dir);
-    const char *args[] = {"--appendonly", "yes", "--dir", dir, "--appendfsync", "always", NULL};
+    const char *args[] = {"--appendonly", "yes", "--dir", dir, "--appendfsync", "always",
+                          "--maxmemory-eviction-tenacity", "100", NULL};
     h_server s;
     assert_int_equal(h_respd_start(&s, NULL, args), 0);
     h_conn *c = h_connect(s.port, 2000);
@@ -370,7 +377,8 @@ static void test_evict_aof_and_restart(void **state)
     /* The evictions replay; a limit given at start-up is not applied while
      * loading, but before the first command. */
     const char *args2[] = {"--appendonly", "yes", "--dir", dir, "--maxmemory", "1",
-                           "--maxmemory-policy", "allkeys-lru", NULL};
+                           "--maxmemory-policy", "allkeys-lru",
+                           "--maxmemory-eviction-tenacity", "100", NULL};
     h_server s2;
     assert_int_equal(h_respd_start(&s2, NULL, args2), 0);
     c = h_connect(s2.port, 2000);

@@ -69,6 +69,9 @@ size_t db_size(const db *d);
 size_t db_expires_count(const db *d);
 /* Removes every key. */
 void db_flush(db *d);
+/* Removes every key at once, freeing them later in slices (lazyfree.c):
+ * FLUSHDB/FLUSHALL ASYNC. */
+void db_flush_lazy(db *d);
 /* Picks a random live key (expired ones are removed on the way), or NULL. */
 obj *db_random(db *d);
 

@@ -52,6 +52,9 @@ typedef struct obj_type_ops {
      * into variadic commands (RPUSH/SADD/HSET/ZADD with many arguments).
      * Required for the AOF rewrite. */
     void (*rewrite)(const char *key, size_t klen, const void *val, obj_emit_fn emit, void *ctx);
+    /* Frees the value, handing a large table to lazyfree.c to free in
+     * slices (UNLINK). Optional: without it, free runs. */
+    void (*free_lazy)(void *val);
 } obj_type_ops;
 
 /* Registers the operations of a collection type (at start-up, once). */
@@ -98,6 +101,9 @@ void obj_set_value(obj *o, void *val, int enc);
 
 /* Frees the entry and the value it owns. */
 void obj_free(obj *o);
+/* Like obj_free, but a large collection value is freed in slices by the
+ * event loop (lazyfree.c) rather than now. */
+void obj_free_lazy(obj *o);
 /* Frees only the entry, not a collection value it points to: for an entry
  * whose value was moved to another entry (obj_with_expire, obj_rename).
  * For strings this is obj_free. */

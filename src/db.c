@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ev.h"
+#include "lazyfree.h"
 #include "mem.h"
 #include "util.h"
 
@@ -195,6 +196,17 @@ void db_flush(db *d)
     ht_clear(d->keys);
     d->expire_cursor = 0;
     d->avg_ttl = 0;
+}
+
+void db_flush_lazy(db *d)
+{
+    size_t n = ht_size(d->keys);
+    ht *old = d->keys;
+    d->keys = ht_new(&keys_type);
+    ht_clear(d->expires); /* it owns no entry: only its slots go */
+    d->expire_cursor = 0;
+    d->avg_ttl = 0;
+    lazyfree_ht(old, n);
 }
 
 obj *db_random(db *d)

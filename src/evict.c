@@ -16,6 +16,7 @@
 #include "db.h"
 #include "ev.h"
 #include "hashtable.h"
+#include "lazyfree.h"
 #include "log.h"
 #include "mem.h"
 #include "multi.h"
@@ -241,9 +242,16 @@ int evict_perform(void)
         note_exceeded(0);
         return EVICT_OK;
     }
+    /* Memory an UNLINK or FLUSH ASYNC has yet to give back goes first. */
+    long long bound = time_bound_us();
+    while (lazyfree_pending() && evict_used_memory() > cfg.maxmemory)
+        lazyfree_step(bound >= 0 ? bound : 1000);
+    if (evict_used_memory() <= cfg.maxmemory) {
+        note_exceeded(0);
+        return EVICT_OK;
+    }
     int result = EVICT_FAIL;
     if (cfg.maxmemory_policy != MAXMEMORY_NO_EVICTION) {
-        long long bound = time_bound_us();
         long long start = ev_mono_us();
         long long n = 0;
         int dbid;

@@ -84,6 +84,7 @@ struct ht {
     size_t rehash_end; /* one past the last slot to migrate, same numbering */
     int rehashing;
     int forced; /* the resize in progress was started at critical load */
+    size_t free_pos; /* ht_free_step: next slot to free */
 };
 
 static int resize_allowed = 1;
@@ -409,6 +410,7 @@ ht *ht_new(const ht_type *type)
     t->rehash_end = 0;
     t->rehashing = 0;
     t->forced = 0;
+    t->free_pos = 0;
     return t;
 }
 
@@ -434,6 +436,29 @@ void ht_free(ht *t)
         return;
     ht_clear(t);
     mem_free(t);
+}
+
+int ht_free_step(ht *t, size_t budget)
+{
+    /* The table is no one's any more: no invariant but "each entry freed
+     * once" needs keeping. Slots are visited in order, table by table. */
+    for (int k = 0; k < 2; k++) {
+        struct table *tb = &t->t[k];
+        if (!tb->slots)
+            continue;
+        while (t->free_pos <= tb->mask) {
+            if (budget-- == 0)
+                return 0;
+            uint64_t s = tb->slots[t->free_pos++];
+            if (s && t->type->entry_free)
+                t->type->entry_free(slot_entry(s));
+        }
+        mem_free(tb->slots);
+        table_reset(tb);
+        t->free_pos = 0;
+    }
+    mem_free(t);
+    return 1;
 }
 
 size_t ht_size(const ht *t)

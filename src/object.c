@@ -179,6 +179,16 @@ void obj_free(obj *o)
     obj_free_shell(o);
 }
 
+void obj_free_lazy(obj *o)
+{
+    if (o && obj_type(o) != OBJ_STRING && type_ops[obj_type(o)]->free_lazy) {
+        type_ops[obj_type(o)]->free_lazy(obj_value(o));
+        obj_free_shell(o);
+        return;
+    }
+    obj_free(o);
+}
+
 int obj_type(const obj *o)
 {
     return TAG_TYPE(o->tag);

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "evict.h"
 #include "hashtable.h"
+#include "lazyfree.h"
 #include "latency.h"
 #include "log.h"
 #include "mem.h"
@@ -91,6 +92,7 @@ void server_reset_stats(void)
     memset(&server.stats, 0, sizeof(server.stats));
     server.stats.last_sample_ms = ev_mono_ms();
     evict_reset_stats();
+    lazyfree_reset_stats();
 }
 
 /* ---- listeners and accept ------------------------------------------------- */
@@ -386,6 +388,10 @@ static void before_sleep(ev_loop *loop, void *data)
      * iteration, without sleeping in between. */
     if (evict_pending() && evict_perform() == EVICT_RUNNING)
         ev_no_wait(loop);
+    /* UNLINK and FLUSH ASYNC leftovers: half a millisecond of freeing per
+     * iteration, without sleeping until it is done. */
+    if (lazyfree_pending() && lazyfree_step(500))
+        ev_no_wait(loop);
     blocking_handle_ready();
     blocking_handle_timeouts(server.now_ms);
     client_free_closed();
@@ -659,6 +665,7 @@ static void release_everything(void)
         client_free(client_first());
     for (int i = 0; i < server.ndbs; i++)
         db_fini(&server.dbs[i]);
+    lazyfree_drain();
     mem_free(server.dbs);
     server.dbs = NULL;
     mem_free(server.listen_fds);

@@ -34,6 +34,7 @@
 #include "config.h"
 #include "db.h"
 #include "hashtable.h"
+#include "lazyfree.h"
 #include "listpack.h"
 #include "mem.h"
 #include "server.h"
@@ -312,6 +313,15 @@ static void hash_free(void *val)
         lp_free(val);
 }
 
+/* UNLINK: a field table is freed in slices, a listpack at once. */
+static void hash_free_lazy(void *val)
+{
+    if (is_ht(val))
+        lazyfree_ht(untag_ht(val), 1);
+    else
+        lp_free(val);
+}
+
 static void *hash_dup(const void *val)
 {
     if (!is_ht(val))
@@ -364,7 +374,7 @@ static void hash_rewrite(const char *key, size_t klen, const void *val, obj_emit
         emit(ctx, n, argv, lens);
 }
 
-static const obj_type_ops hash_ops = {hash_free, hash_dup, hash_rewrite};
+static const obj_type_ops hash_ops = {hash_free, hash_dup, hash_rewrite, hash_free_lazy};
 
 /* ---- lookups ------------------------------------------------------------------------------ */
 

@@ -31,13 +31,18 @@ static obj *lookup_read_notouch(client *c, const char *key, size_t klen)
     return o;
 }
 
-static void generic_del(client *c)
+static void generic_del(client *c, int lazy)
 {
     long long n = 0;
     for (int i = 1; i < c->argc; i++) {
-        if (cmd_lookup_write(c, c->argv[i], c->argvlen[i]) &&
-            db_delete(c->db, c->argv[i], c->argvlen[i]))
-            n++;
+        if (!cmd_lookup_write(c, c->argv[i], c->argvlen[i]))
+            continue;
+        obj *o = db_unlink(c->db, c->argv[i], c->argvlen[i]);
+        if (lazy)
+            obj_free_lazy(o);
+        else
+            obj_free(o);
+        n++;
     }
     cmd_dirty(c, n);
     reply_int(client_reply_buf(c), n);
@@ -45,14 +50,14 @@ static void generic_del(client *c)
 
 void cmd_del(client *c)
 {
-    generic_del(c);
+    generic_del(c, 0);
 }
 
 void cmd_unlink(client *c)
 {
-    /* Values are freed at once: entries are small or a single allocation,
-     * so freeing is cheap enough to do inline. */
-    generic_del(c);
+    /* A large set or hash is freed by the loop in slices (lazyfree.c), so
+     * that no client waits for it; the key is gone at once. */
+    generic_del(c, 1);
 }
 
 void cmd_exists(client *c)
@@ -321,33 +326,45 @@ void cmd_dbsize(client *c)
     reply_int(client_reply_buf(c), (long long)db_size(c->db));
 }
 
-static int flush_args_ok_or_reply(client *c)
+/* Returns 0 for SYNC or no argument, 1 for ASYNC (the keys are freed by
+ * the loop in slices, as lazyfree.c does for UNLINK), or -1 after replying
+ * a syntax error. */
+static int flush_mode_or_reply(client *c)
 {
-    if (c->argc == 1 || (c->argc == 2 && (cmd_arg_is(c, 1, "sync") || cmd_arg_is(c, 1, "async"))))
+    if (c->argc == 1 || (c->argc == 2 && cmd_arg_is(c, 1, "sync")))
         return 0;
+    if (c->argc == 2 && cmd_arg_is(c, 1, "async"))
+        return 1;
     client_add_error(c, ERR_SYNTAX);
     return -1;
 }
 
+static void flush_one(client *c, db *d, int async)
+{
+    cmd_dirty(c, (long long)db_size(d));
+    multi_touch_dbs(d->id, d->id);
+    if (async)
+        db_flush_lazy(d);
+    else
+        db_flush(d);
+}
+
 void cmd_flushdb(client *c)
 {
-    if (flush_args_ok_or_reply(c) < 0)
+    int async = flush_mode_or_reply(c);
+    if (async < 0)
         return;
-    cmd_dirty(c, (long long)db_size(c->db));
-    multi_touch_dbs(c->db->id, c->db->id);
-    db_flush(c->db);
+    flush_one(c, c->db, async);
     reply_ok(client_reply_buf(c));
 }
 
 void cmd_flushall(client *c)
 {
-    if (flush_args_ok_or_reply(c) < 0)
+    int async = flush_mode_or_reply(c);
+    if (async < 0)
         return;
-    for (int i = 0; i < server.ndbs; i++) {
-        cmd_dirty(c, (long long)db_size(&server.dbs[i]));
-        multi_touch_dbs(i, i);
-        db_flush(&server.dbs[i]);
-    }
+    for (int i = 0; i < server.ndbs; i++)
+        flush_one(c, &server.dbs[i], async);
     reply_ok(client_reply_buf(c));
 }
 

@@ -866,7 +866,7 @@ static void list_rewrite(const char *key, size_t klen, const void *val, obj_emit
         emit(ctx, 2 + n, argv, lens);
 }
 
-static const obj_type_ops list_ops = {list_free, list_dup, list_rewrite};
+static const obj_type_ops list_ops = {list_free, list_dup, list_rewrite, NULL};
 
 /* ---- command table -------------------------------------------------------------- */
 

@@ -23,6 +23,7 @@
 #include "db.h"
 #include "ev.h"
 #include "latency.h"
+#include "lazyfree.h"
 #include "log.h"
 #include "mem.h"
 #include "monitor.h"
@@ -181,14 +182,15 @@ static void info_memory(strbuf *t)
               "mem_aof_buffer:%lld\r\n"
               "mem_allocator:libc\r\n"
               "active_defrag_running:0\r\n"
-              "lazyfree_pending_objects:0\r\n"
-              "lazyfreed_objects:0\r\n",
+              "lazyfree_pending_objects:%zu\r\n"
+              "lazyfreed_objects:%zu\r\n",
               used, h_used, rss, h_rss, server.peak_memory, h_peak,
               server.peak_memory ? 100.0 * (double)used / (double)server.peak_memory : 0.0,
               overhead, server.startup_memory, dataset,
               used ? 100.0 * (double)dataset / (double)used : 0.0, total, h_total,
               cfg.maxmemory, h_max, policy, used ? (double)rss / (double)used : 0.0,
-              (long long)rss - (long long)used, aof_mem, clients_mem, aof_mem);
+              (long long)rss - (long long)used, aof_mem, clients_mem, aof_mem,
+              lazyfree_pending_objects(), lazyfree_freed_objects());
 }
 
 static void info_persistence(strbuf *t)

@@ -38,6 +38,7 @@
 #include "db.h"
 #include "hashtable.h"
 #include "intset.h"
+#include "lazyfree.h"
 #include "mem.h"
 #include "object.h"
 #include "reply.h"
@@ -256,6 +257,18 @@ static void set_free(void *v)
         ht_free(((set_ht *)v)->t);
         mem_free(v);
     }
+}
+
+/* UNLINK: a member table is freed in slices; the compact encodings are
+ * one allocation each and go at once. */
+static void set_free_lazy(void *v)
+{
+    if (set_enc(v) != OBJ_ENC_HASHTABLE) {
+        set_free(v);
+        return;
+    }
+    lazyfree_ht(((set_ht *)v)->t, 1);
+    mem_free(v);
 }
 
 /* Iteration over any encoding. For intsets the member is formatted into
@@ -529,7 +542,7 @@ static void set_rewrite(const char *key, size_t klen, const void *v, obj_emit_fn
         emit(ctx, 2 + n, argv, lens);
 }
 
-static const obj_type_ops set_ops = {set_free, set_dup, set_rewrite};
+static const obj_type_ops set_ops = {set_free, set_dup, set_rewrite, set_free_lazy};
 
 /* SORT's access to a set: every member in iteration order (an intset
  * ascending). */

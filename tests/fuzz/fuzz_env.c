@@ -34,6 +34,7 @@
 #include "db.h"
 #include "evict.h"
 #include "hashtable.h"
+#include "lazyfree.h"
 #include "log.h"
 #include "mem.h"
 #include "object.h"
@@ -130,6 +131,7 @@ void fuzz_env_reset(void)
         server.dbs[i].id = i;
     }
     db_flush(&scratch);
+    lazyfree_drain(); /* what UNLINK and FLUSH ASYNC queued */
     /* CONFIG SET may only change integer settings (see fuzz_exec.c), so a plain
      * copy restores every setting without touching an allocation. */
     cfg = default_cfg;

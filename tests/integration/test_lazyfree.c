@@ -30,7 +30,8 @@ static char **batch(h_conn *c, const char *const *lines, int n)
         assert_non_null(reqs[i]);
         total += lens[i];
     }
-    char *buf = malloc(total), *p = buf;
+    char *buf = calloc(1, total), *p = buf;
+    assert_non_null(buf);
     for (int i = 0; i < n; i++) {
         memcpy(p, reqs[i], lens[i]);
         p += lens[i];

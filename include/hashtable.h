@@ -54,10 +54,11 @@ void ht_clear(ht *t);
 
 /* Number of entries. */
 /* Frees t a bounded step at a time (lazyfree.c): visits up to `budget`
- * slots, freeing their entries through the type's destructor. Returns 1
- * when t is entirely freed (t is then invalid), 0 when work remains. t
- * must not be used otherwise once this has been called on it. */
-int ht_free_step(ht *t, size_t budget);
+ * slots, freeing their entries through entry_free (NULL: the type's
+ * destructor). Returns 1 when t is entirely freed (t is then invalid), 0
+ * when work remains. t must not be used otherwise once this has been
+ * called on it. */
+int ht_free_step(ht *t, size_t budget, void (*entry_free)(void *));
 size_t ht_size(const ht *t);
 /* Number of slots in the table(s): capacity, for INFO and memory estimates. */
 size_t ht_slots(const ht *t);

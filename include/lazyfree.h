@@ -21,10 +21,15 @@
  * LAZYFREE_THRESHOLD, in allocations). */
 #define LAZYFREE_MIN_ENTRIES 64
 
-/* Frees t (takes ownership), at once when it is small, otherwise queued.
- * `objects` is what INFO counts for it: 1 for a value, the number of keys
- * for a database's table. */
-void lazyfree_ht(ht *t, size_t objects);
+/* A value's table (UNLINK of a set or hash): freed at once when it is
+ * small, otherwise queued and counted as one object. Takes ownership. */
+void lazyfree_ht(ht *t);
+/* A flushed database's keys table (FLUSHALL/FLUSHDB ASYNC): always queued,
+ * counted as one object per key, as Redis counts them; its entries are
+ * freed through entry_free (respd passes obj_entry_free_lazy, so that a
+ * large value inside is queued in turn instead of freed within a slice).
+ * Takes ownership. */
+void lazyfree_keys(ht *t, void (*entry_free)(void *));
 /* 1 while freeing work is queued. */
 int lazyfree_pending(void);
 /* Frees queued work for about budget_us microseconds (at least one slice).

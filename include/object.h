@@ -177,5 +177,7 @@ size_t obj_size(const obj *o);
 /* The ht_type key callback for tables of entries. */
 void obj_entry_key(const void *entry, const char **key, size_t *len);
 void obj_entry_free(void *entry);
+/* The same through obj_free_lazy (a lazily freed keys table). */
+void obj_entry_free_lazy(void *entry);
 
 #endif

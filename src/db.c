@@ -200,13 +200,12 @@ void db_flush(db *d)
 
 void db_flush_lazy(db *d)
 {
-    size_t n = ht_size(d->keys);
     ht *old = d->keys;
     d->keys = ht_new(&keys_type);
     ht_clear(d->expires); /* it owns no entry: only its slots go */
     d->expire_cursor = 0;
     d->avg_ttl = 0;
-    lazyfree_ht(old, n);
+    lazyfree_keys(old, obj_entry_free_lazy);
 }
 
 obj *db_random(db *d)

@@ -242,13 +242,26 @@ int evict_perform(void)
         note_exceeded(0);
         return EVICT_OK;
     }
-    /* Memory an UNLINK or FLUSH ASYNC has yet to give back goes first. */
+    /* Memory an UNLINK or FLUSH ASYNC has yet to give back goes first,
+     * within the run's time bound. */
     long long bound = time_bound_us();
-    while (lazyfree_pending() && evict_used_memory() > cfg.maxmemory)
-        lazyfree_step(bound >= 0 ? bound : 1000);
-    if (evict_used_memory() <= cfg.maxmemory) {
-        note_exceeded(0);
-        return EVICT_OK;
+    if (lazyfree_pending()) {
+        if (bound < 0)
+            lazyfree_drain();
+        else
+            lazyfree_step(bound);
+        if (evict_used_memory() <= cfg.maxmemory) {
+            note_exceeded(0);
+            return EVICT_OK;
+        }
+        /* Still some to come back: no live key goes before it has (the
+         * loop goes on freeing); noeviction still refuses, as Redis does
+         * after its short wait for its freeing thread. */
+        if (lazyfree_pending() && cfg.maxmemory_policy != MAXMEMORY_NO_EVICTION) {
+            pending = 1;
+            note_exceeded(1);
+            return EVICT_RUNNING;
+        }
     }
     int result = EVICT_FAIL;
     if (cfg.maxmemory_policy != MAXMEMORY_NO_EVICTION) {

@@ -438,8 +438,10 @@ void ht_free(ht *t)
     mem_free(t);
 }
 
-int ht_free_step(ht *t, size_t budget)
+int ht_free_step(ht *t, size_t budget, void (*entry_free)(void *))
 {
+    if (!entry_free)
+        entry_free = t->type->entry_free;
     /* The table is no one's any more: no invariant but "each entry freed
      * once" needs keeping. Slots are visited in order, table by table. */
     for (int k = 0; k < 2; k++) {
@@ -450,8 +452,8 @@ int ht_free_step(ht *t, size_t budget)
             if (budget-- == 0)
                 return 0;
             uint64_t s = tb->slots[t->free_pos++];
-            if (s && t->type->entry_free)
-                t->type->entry_free(slot_entry(s));
+            if (s && entry_free)
+                entry_free(slot_entry(s));
         }
         mem_free(tb->slots);
         table_reset(tb);

@@ -1,6 +1,8 @@
 /* lazyfree: see lazyfree.h. The queue is a FIFO of tables; each is freed
  * by ht_free_step in slices of SLICE_SLOTS slots, the clock being read
- * between slices. */
+ * between slices. A slice may queue more work (a flushed database's large
+ * values are queued as its entries are freed), so the queue can move under
+ * a slice: the item in progress is found again at `head` afterwards. */
 #include "lazyfree.h"
 
 #include "ev.h"
@@ -11,19 +13,17 @@
 
 typedef struct item {
     ht *t;
+    void (*entry_free)(void *); /* NULL: the table's own destructor */
     size_t objects;
 } item;
 
 static item *queue;
 static size_t head, tail, cap;
 static size_t pending_objects, freed_objects;
+static int in_slice; /* a value queued while its flushed table is freed */
 
-void lazyfree_ht(ht *t, size_t objects)
+static void enqueue(ht *t, void (*entry_free)(void *), size_t objects)
 {
-    if (ht_size(t) <= LAZYFREE_MIN_ENTRIES) {
-        ht_free(t);
-        return;
-    }
     if (tail == cap) {
         /* Compact, then grow if still full. */
         size_t n = tail - head;
@@ -36,8 +36,23 @@ void lazyfree_ht(ht *t, size_t objects)
             queue = mem_realloc(queue, cap * sizeof(item));
         }
     }
-    queue[tail++] = (item){t, objects};
+    queue[tail++] = (item){t, entry_free, objects};
     pending_objects += objects;
+}
+
+void lazyfree_ht(ht *t)
+{
+    if (ht_size(t) <= LAZYFREE_MIN_ENTRIES) {
+        ht_free(t);
+        return;
+    }
+    /* Inside a flushed database, its key was counted already. */
+    enqueue(t, NULL, in_slice ? 0 : 1);
+}
+
+void lazyfree_keys(ht *t, void (*entry_free)(void *))
+{
+    enqueue(t, entry_free, ht_size(t));
 }
 
 int lazyfree_pending(void)
@@ -48,11 +63,15 @@ int lazyfree_pending(void)
 /* One slice of the oldest item; 1 when that item is done. */
 static int slice(void)
 {
-    item *it = &queue[head];
-    if (!ht_free_step(it->t, SLICE_SLOTS))
+    item it = queue[head];
+    in_slice = 1;
+    int done = ht_free_step(it.t, SLICE_SLOTS, it.entry_free);
+    in_slice = 0;
+    if (!done)
         return 0;
-    pending_objects -= it->objects;
-    freed_objects += it->objects;
+    /* Still at head: items queued meanwhile went behind it. */
+    pending_objects -= it.objects;
+    freed_objects += it.objects;
     if (++head == tail) {
         /* Empty: its array goes too (one allocation per burst, next to
          * freeing a table of more than 64 entries). */
@@ -78,9 +97,6 @@ void lazyfree_drain(void)
 {
     while (lazyfree_pending())
         slice();
-    mem_free(queue);
-    queue = NULL;
-    head = tail = cap = 0;
 }
 
 size_t lazyfree_pending_objects(void)

@@ -474,3 +474,8 @@ void obj_entry_free(void *entry)
 {
     obj_free(entry);
 }
+
+void obj_entry_free_lazy(void *entry)
+{
+    obj_free_lazy(entry);
+}

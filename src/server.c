@@ -388,10 +388,6 @@ static void before_sleep(ev_loop *loop, void *data)
      * iteration, without sleeping in between. */
     if (evict_pending() && evict_perform() == EVICT_RUNNING)
         ev_no_wait(loop);
-    /* UNLINK and FLUSH ASYNC leftovers: half a millisecond of freeing per
-     * iteration, without sleeping until it is done. */
-    if (lazyfree_pending() && lazyfree_step(500))
-        ev_no_wait(loop);
     blocking_handle_ready();
     blocking_handle_timeouts(server.now_ms);
     client_free_closed();
@@ -401,6 +397,11 @@ static void before_sleep(ev_loop *loop, void *data)
     aof_before_sleep();
     client_flush_pending();
     client_free_closed();
+    /* UNLINK and FLUSH ASYNC leftovers: half a millisecond of freeing per
+     * iteration, after this tick's replies are out, without sleeping until
+     * it is done. */
+    if (lazyfree_pending() && lazyfree_step(500))
+        ev_no_wait(loop);
     tick_end();
     if (server.shutdown_asap)
         ev_stop(loop);

@@ -317,7 +317,7 @@ static void hash_free(void *val)
 static void hash_free_lazy(void *val)
 {
     if (is_ht(val))
-        lazyfree_ht(untag_ht(val), 1);
+        lazyfree_ht(untag_ht(val));
     else
         lp_free(val);
 }

@@ -267,7 +267,7 @@ static void set_free_lazy(void *v)
         set_free(v);
         return;
     }
-    lazyfree_ht(((set_ht *)v)->t, 1);
+    lazyfree_ht(((set_ht *)v)->t);
     mem_free(v);
 }
 

@@ -77,14 +77,22 @@ static long long settle(h_conn *c)
     return -1;
 }
 
+/* A fresh respd and a connection to it; *base its used_memory now. */
+static h_conn *start(h_server *s, long long *base)
+{
+    assert_int_equal(h_respd_start(s, NULL, NULL), 0);
+    h_conn *c = h_connect(s->port, 2000);
+    assert_non_null(c);
+    *base = h_info_field(c, "memory", "used_memory");
+    return c;
+}
+
 static void test_lazyfree_unlink_large_values(void **state)
 {
     (void)state;
     h_server s;
-    assert_int_equal(h_respd_start(&s, NULL, NULL), 0);
-    h_conn *c = h_connect(s.port, 2000);
-    assert_non_null(c);
-    long long base = h_info_field(c, "memory", "used_memory");
+    long long base;
+    h_conn *c = start(&s, &base);
     fill(c, "SADD", "bigset", 200000);
     fill(c, "HSET", "bighash", 200000);
     h_expect(c, "SADD smallset a b c", ":3\r\n");
@@ -113,10 +121,8 @@ static void test_lazyfree_flush_async(void **state)
 {
     (void)state;
     h_server s;
-    assert_int_equal(h_respd_start(&s, NULL, NULL), 0);
-    h_conn *c = h_connect(s.port, 2000);
-    assert_non_null(c);
-    long long base = h_info_field(c, "memory", "used_memory");
+    long long base;
+    h_conn *c = start(&s, &base);
     for (int i = 0; i < 1000; i++) {
         char line[4000];
         int len = snprintf(line, sizeof(line), "MSET");

@@ -163,6 +163,9 @@ void obj_access(obj *o);
 /* Under LFU, n replacing old under the same key keeps old's counter, as
  * Redis keeps it when a value is overwritten; under LRU n keeps its own. */
 void obj_access_inherit(obj *n, const obj *old);
+/* The same for an overwrite that did not look old up first (db_set): old's
+ * access is counted, then inherited, as Redis's setKey does. */
+void obj_access_overwrite(obj *n, obj *old);
 /* Seconds since the last access (LRU stamps). */
 long long obj_idle_seconds(const obj *o);
 /* The LFU counter after decay, without counting an access (OBJECT FREQ). */

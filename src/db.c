@@ -107,12 +107,8 @@ void db_add(db *d, obj *o)
 void db_set(db *d, obj *o)
 {
     obj *old = ht_replace(d->keys, o);
-    if (old) {
-        /* Overwriting is an access of the old key (Redis's setKey looks it
-         * up for writing), whose LFU counter the new value then keeps. */
-        obj_access(old);
-        obj_access_inherit(o, old);
-    }
+    if (old)
+        obj_access_overwrite(o, old);
     if (old && obj_expire(old) != OBJ_NO_EXPIRE) {
         const char *key;
         size_t klen;

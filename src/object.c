@@ -380,8 +380,7 @@ static struct {
     int decay_minutes;
     uint32_t seconds; /* unix seconds mod 2^24 */
     uint32_t minutes; /* unix minutes mod 2^16 */
-    uint64_t rng;     /* xorshift state for the counter's coin */
-} stamps = {0, 10, 1, 0, 0, 0x9e3779b97f4a7c15ull};
+} stamps = {0, 10, 1, 0, 0};
 
 void obj_access_setup(int lfu, int log_factor, int decay_minutes)
 {
@@ -407,19 +406,14 @@ static uint32_t new_stamp(void)
     return stamps.lfu ? stamps.minutes << 8 | OBJ_LFU_INIT : stamps.seconds;
 }
 
-/* Minutes from a 16-bit stamp to now, across one wrap of the clock. */
-static uint32_t minutes_since(uint32_t then)
-{
-    return stamps.minutes >= then ? stamps.minutes - then : 0x10000 - then + stamps.minutes;
-}
-
 unsigned obj_lfu_counter(const obj *o)
 {
     uint32_t st = obj_lru(o);
     unsigned counter = st & 0xff;
     if (stamps.decay_minutes <= 0)
         return counter;
-    uint32_t periods = minutes_since(st >> 8) / (uint32_t)stamps.decay_minutes;
+    /* Minutes since the stamp, modulo 2^16: right across a wrap. */
+    uint32_t periods = ((stamps.minutes - (st >> 8)) & 0xffff) / (uint32_t)stamps.decay_minutes;
     return periods >= counter ? 0 : counter - periods;
 }
 
@@ -431,11 +425,7 @@ void obj_access(obj *o)
     }
     unsigned counter = obj_lfu_counter(o);
     if (counter < 255) {
-        /* xorshift64: the coin need not be good, only cheap. */
-        stamps.rng ^= stamps.rng << 13;
-        stamps.rng ^= stamps.rng >> 7;
-        stamps.rng ^= stamps.rng << 17;
-        double r = (double)(stamps.rng >> 11) / (double)(1ull << 53);
+        double r = (double)(util_random() >> 11) / (double)(1ull << 53);
         double base = counter > OBJ_LFU_INIT ? counter - OBJ_LFU_INIT : 0;
         if (r < 1.0 / (base * stamps.log_factor + 1))
             counter++;
@@ -447,6 +437,14 @@ void obj_access_inherit(obj *n, const obj *old)
 {
     if (stamps.lfu)
         obj_touch(n, obj_lru(old));
+}
+
+void obj_access_overwrite(obj *n, obj *old)
+{
+    if (!stamps.lfu)
+        return; /* n was stamped now when it was made */
+    obj_access(old);
+    obj_touch(n, obj_lru(old));
 }
 
 long long obj_idle_seconds(const obj *o)

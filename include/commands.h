@@ -29,6 +29,10 @@ obj *cmd_lookup_read(client *c, const char *key, size_t klen);
 obj *cmd_lookup_write(client *c, const char *key, size_t klen);
 /* Lookup that changes nothing (TYPE, TTL, OBJECT): lazy expiry only. */
 obj *cmd_lookup_notouch(client *c, const char *key, size_t klen);
+/* A key got a value by a write outside its type's own commands (MOVE, COPY,
+ * SORT ... STORE), possibly in another database than the client's:
+ * clients blocked on it may be served, and WATCH sees the change. */
+void cmd_key_stored(struct db *d, const char *key, size_t klen);
 /* Counts a change to the dataset (dirty counter, later the AOF). */
 void cmd_dirty(client *c, long long n);
 

@@ -107,6 +107,9 @@ void server_reset_stats(void);
 /* instantaneous_ops_per_sec and the kbps figures (dir 0 = input). */
 long long server_instant_ops(void);
 double server_instant_kbps(int dir);
+/* A key the server removes on its own (expiry, eviction), before or after
+ * it is gone: the AOF gets a DEL and WATCH sees a change. */
+void server_key_removed(db *d, const char *key, size_t klen);
 /* Refreshes server.now_ms and the databases' clock. */
 void server_update_time(void);
 /* Closes and reopens the listeners after bind/port changed. Returns 0 or -1. */

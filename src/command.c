@@ -783,6 +783,12 @@ obj *cmd_lookup_write(client *c, const char *key, size_t klen)
     return o;
 }
 
+void cmd_key_stored(db *d, const char *key, size_t klen)
+{
+    blocking_signal_key(d, key, klen);
+    multi_touch_key(d, key, klen);
+}
+
 obj *cmd_lookup_notouch(client *c, const char *key, size_t klen)
 {
     return db_lookup(c->db, key, klen);

@@ -19,7 +19,6 @@
 #include "lazyfree.h"
 #include "log.h"
 #include "mem.h"
-#include "multi.h"
 #include "object.h"
 #include "pause.h"
 #include "server.h"
@@ -197,10 +196,7 @@ static void evict_entry(int dbid, obj *o)
     const char *key;
     size_t klen;
     obj_key(o, &key, &klen);
-    char *argv[2] = {"DEL", (char *)key};
-    size_t argvlen[2] = {3, klen};
-    aof_feed(dbid, 2, argv, argvlen);
-    multi_touch_key(d, key, klen);
+    server_key_removed(d, key, klen);
     db_delete(d, key, klen); /* key points into o: used before o is freed */
     server.stats.evicted_keys++;
 }

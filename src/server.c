@@ -350,13 +350,18 @@ static long long cron(ev_loop *loop, long long id, void *data)
     return period_ms;
 }
 
-static void on_expired(db *d, const char *key, size_t klen)
+void server_key_removed(db *d, const char *key, size_t klen)
 {
-    /* The AOF must not depend on time: an expiry is written as a DEL. */
+    /* The AOF must depend neither on time nor on memory: a DEL. */
     char *argv[2] = {"DEL", (char *)key};
     size_t argvlen[2] = {3, klen};
     aof_feed(d->id, 2, argv, argvlen);
     multi_touch_key(d, key, klen);
+}
+
+static void on_expired(db *d, const char *key, size_t klen)
+{
+    server_key_removed(d, key, klen);
     server.stats.expired_keys++;
 }
 

@@ -37,11 +37,10 @@ static void generic_del(client *c, int lazy)
     for (int i = 1; i < c->argc; i++) {
         if (!cmd_lookup_write(c, c->argv[i], c->argvlen[i]))
             continue;
-        obj *o = db_unlink(c->db, c->argv[i], c->argvlen[i]);
         if (lazy)
-            obj_free_lazy(o);
+            obj_free_lazy(db_unlink(c->db, c->argv[i], c->argvlen[i]));
         else
-            obj_free(o);
+            db_delete(c->db, c->argv[i], c->argvlen[i]);
         n++;
     }
     cmd_dirty(c, n);
@@ -410,8 +409,7 @@ void cmd_move(client *c)
     }
     o = db_unlink(c->db, c->argv[1], c->argvlen[1]);
     db_add(dst, o);
-    blocking_signal_key(dst, c->argv[1], c->argvlen[1]);
-    multi_touch_key(dst, c->argv[1], c->argvlen[1]);
+    cmd_key_stored(dst, c->argv[1], c->argvlen[1]);
     cmd_dirty(c, 1);
     reply_int(client_reply_buf(c), 1);
 }
@@ -455,8 +453,7 @@ void cmd_copy(client *c)
         db_delete(dst, dk, dlen);
     }
     db_add(dst, obj_copy_as(o, dk, dlen));
-    blocking_signal_key(dst, dk, dlen);
-    multi_touch_key(dst, dk, dlen);
+    cmd_key_stored(dst, dk, dlen);
     cmd_dirty(c, 1);
     reply_int(client_reply_buf(c), 1);
 }

@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blocking.h"
 #include "cmdtable.h"
 #include "commands.h"
 #include "config.h"
@@ -455,8 +454,7 @@ static void sort_generic(client *c, int ro)
                                      ql_is_packed(l) ? OBJ_ENC_LISTPACK : OBJ_ENC_QUICKLIST, l,
                                      OBJ_NO_EXPIRE);
             db_set(c->db, dst);
-            blocking_signal_key(c->db, dk, dkl);
-            multi_touch_key(c->db, dk, dkl);
+            cmd_key_stored(c->db, dk, dkl);
             cmd_dirty(c, outlen);
             if (type == OBJ_SET)
                 propagate_store(c, dk, dkl, l);

@@ -67,7 +67,6 @@ typedef struct server_t {
     long long now_ms;             /* unix ms, read once per tick */
     long long tick_start_us;      /* monotonic, when epoll_wait returned */
     long long tick_start_cmds;    /* total_commands then */
-    uint32_t lruclock;            /* seconds, 24 bits */
     char run_id[41];
     int bound_port;               /* the port actually listened on */
     int *listen_fds;

@@ -42,7 +42,6 @@ static volatile sig_atomic_t got_sighup;
 void server_update_time(void)
 {
     server.now_ms = ev_wall_ms();
-    server.lruclock = (uint32_t)((server.now_ms / 1000) & OBJ_LRU_MAX);
     db_set_now(server.now_ms);
     obj_access_clock(server.now_ms);
 }

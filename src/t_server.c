@@ -79,7 +79,7 @@ static void info_server(strbuf *t)
               "uptime_in_days:%lld\r\n"
               "hz:%d\r\n"
               "configured_hz:%d\r\n"
-              "lru_clock:%u\r\n"
+              "lru_clock:%lld\r\n"
               "executable:%s\r\n"
               "config_file:%s\r\n"
               "io_threads_active:0\r\n",
@@ -92,7 +92,7 @@ static void info_server(strbuf *t)
 #endif
               (int)server.pid, cfg.supervised == SUPERVISED_SYSTEMD ? "systemd" : "no",
               server.run_id, server.bound_port, now_us, uptime, uptime / 86400, cfg.hz, cfg.hz,
-              server.lruclock, server.executable ? server.executable : "",
+              (long long)((server.now_ms / 1000) & OBJ_LRU_MAX), server.executable ? server.executable : "",
               server.config_file ? server.config_file : "");
 }
 

@@ -14,6 +14,10 @@
 #include <unistd.h>
 
 static size_t used_bytes;
+/* Bytes of the slabs not holding a live object (free lists and the unused
+ * ends), which mem_used does not count: a freed entry must lower the
+ * figure that maxmemory is compared with, as free() would. */
+static size_t slab_idle_bytes; /* stays 0 without the slab allocator */
 
 static void out_of_memory(size_t n)
 {
@@ -115,10 +119,6 @@ typedef struct size_class {
 } size_class;
 
 static size_class classes[NCLASSES];
-/* Bytes of the slabs not holding a live object (free lists and the unused
- * ends), which mem_used does not count: a freed entry must lower the
- * figure that maxmemory is compared with, as free() would. */
-static size_t slab_idle_bytes;
 
 static size_t class_index(size_t n)
 {
@@ -166,16 +166,9 @@ void mem_small_free(void *p, size_t n)
     slab_idle_bytes += (ci + 1) * 8;
 }
 
+#endif
+
 size_t mem_used(void)
 {
     return used_bytes - slab_idle_bytes;
 }
-
-#endif
-
-#ifdef RESPD_NO_SLAB
-size_t mem_used(void)
-{
-    return used_bytes;
-}
-#endif

@@ -129,64 +129,74 @@ static ht *table_of(db *d)
     return policy_is_volatile(cfg.maxmemory_policy) ? d->expires : d->keys;
 }
 
+/* The random policies: any key, the databases taken in turn. */
+static int pick_random(int *dbid, obj **o)
+{
+    for (int i = 0; i < server.ndbs; i++) {
+        next_db = (next_db + 1) % server.ndbs;
+        ht *t = table_of(&server.dbs[next_db]);
+        if (ht_size(t) == 0)
+            continue;
+        *dbid = next_db;
+        *o = ht_random(t, util_random());
+        return *o != NULL;
+    }
+    return 0;
+}
+
+/* Offers maxmemory-samples keys of each database to the pool (no more
+ * than a table holds: a huge setting must not turn each eviction into a
+ * long loop over a small table). Returns 0 when no key may be evicted. */
+static int sample_all(void)
+{
+    int any = 0;
+    for (int i = 0; i < server.ndbs; i++) {
+        ht *t = table_of(&server.dbs[i]);
+        size_t samples = (size_t)cfg.maxmemory_samples;
+        if (samples > ht_size(t))
+            samples = ht_size(t);
+        for (size_t k = 0; k < samples; k++)
+            pool_offer(i, ht_random(t, util_random()));
+        any |= samples > 0;
+    }
+    return any;
+}
+
+/* Takes the best candidate out of the pool; *o is its entry, or NULL when
+ * the key is gone (or, for a volatile policy, lost its expire). Returns 0
+ * when the pool is empty. */
+static int pool_take_best(int *dbid, obj **o)
+{
+    int best = -1;
+    for (int i = 0; i < POOL_SIZE; i++)
+        if (pool[i].key && (best < 0 || pool[i].score > pool[best].score))
+            best = i;
+    if (best < 0)
+        return 0;
+    candidate *c = &pool[best];
+    obj *e = ht_find(server.dbs[c->dbid].keys, c->key, c->klen);
+    if (e && policy_is_volatile(cfg.maxmemory_policy) && obj_expire(e) == OBJ_NO_EXPIRE)
+        e = NULL;
+    *dbid = c->dbid;
+    *o = e;
+    mem_free(c->key);
+    c->key = NULL;
+    return 1;
+}
+
 /* Picks the next victim into (*dbid, *o). Returns 0 when there is none. */
 static int pick(int *dbid, obj **o)
 {
-    if (policy_is_random(cfg.maxmemory_policy)) {
-        for (int i = 0; i < server.ndbs; i++) {
-            next_db = (next_db + 1) % server.ndbs;
-            ht *t = table_of(&server.dbs[next_db]);
-            if (ht_size(t) == 0)
-                continue;
-            *dbid = next_db;
-            *o = ht_random(t, util_random());
-            return *o != NULL;
-        }
-        return 0;
-    }
-    for (;;) {
-        int any = 0;
-        for (int i = 0; i < server.ndbs; i++) {
-            ht *t = table_of(&server.dbs[i]);
-            if (ht_size(t) == 0)
-                continue;
-            any = 1;
-            /* No more samples than keys: a huge maxmemory-samples must not
-             * turn each eviction into a long loop over a small table. */
-            size_t samples = (size_t)cfg.maxmemory_samples;
-            if (samples > ht_size(t))
-                samples = ht_size(t);
-            for (size_t s = 0; s < samples; s++) {
-                obj *e = ht_random(t, util_random());
-                if (e)
-                    pool_offer(i, e);
-            }
-        }
-        if (!any)
-            return 0;
-        /* The best candidates that still exist; stale ones are dropped. */
-        for (;;) {
-            int best = -1;
-            for (int i = 0; i < POOL_SIZE; i++)
-                if (pool[i].key && (best < 0 || pool[i].score > pool[best].score))
-                    best = i;
-            if (best < 0)
-                break; /* all stale: sample again */
-            candidate *c = &pool[best];
-            db *d = &server.dbs[c->dbid];
-            obj *e = ht_find(d->keys, c->key, c->klen);
-            /* A volatile policy may not take a key that lost its expire. */
-            if (e && policy_is_volatile(cfg.maxmemory_policy) && obj_expire(e) == OBJ_NO_EXPIRE)
-                e = NULL;
-            *dbid = c->dbid;
-            mem_free(c->key);
-            c->key = NULL;
-            if (e) {
-                *o = e;
+    if (policy_is_random(cfg.maxmemory_policy))
+        return pick_random(dbid, o);
+    while (sample_all()) {
+        /* The best candidate that still exists; stale ones are dropped,
+         * and when all were stale the databases are sampled again. */
+        while (pool_take_best(dbid, o))
+            if (*o)
                 return 1;
-            }
-        }
     }
+    return 0;
 }
 
 /* Deletes the entry as DEL would, seen by the AOF and by WATCH. */

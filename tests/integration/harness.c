@@ -507,6 +507,14 @@ int h_respd_start(h_server *s, const char *config_path, const char *const *extra
     return -1;
 }
 
+h_conn *h_respd_start_connected(h_server *s, const char *config_path, const char *const *extra)
+{
+    assert_int_equal(h_respd_start(s, config_path, extra), 0);
+    h_conn *c = h_connect(s->port, 2000);
+    assert_non_null(c);
+    return c;
+}
+
 int h_which(const char *name)
 {
     const char *path = getenv("PATH");

@@ -74,6 +74,10 @@ const char *h_respd_bin(void);
  * arguments go after those defaults, so a later --port overrides. When
  * config_path is not NULL it is passed first, as redis-server takes it. */
 int h_respd_start(h_server *s, const char *config_path, const char *const *extra);
+/* h_respd_start, then a connection to the server; fails the test (cmocka)
+ * when either fails. The caller h_closes the connection. */
+struct h_conn *h_respd_start_connected(h_server *s, const char *config_path,
+                                       const char *const *extra);
 
 /* Returns 1 when a redis-server binary is on PATH. */
 int h_redis_available(void);

@@ -239,9 +239,7 @@ static void test_evict_bounded_run_continues_and_info(void **state)
     const char *args[] = {"--maxmemory-policy", "allkeys-random",
                           "--maxmemory-eviction-tenacity", "0", NULL};
     h_server s;
-    assert_int_equal(h_respd_start(&s, NULL, args), 0);
-    h_conn *c = h_connect(s.port, 2000);
-    assert_non_null(c);
+    h_conn *c = h_respd_start_connected(&s, NULL, args);
     pipeline(c, "SET k%d " VAL, 0, NOLD, "+OK\r\n");
     long long used = h_info_field(c, "memory", "used_memory");
     /* Tenacity 0: each run stops after 16 keys. The loop goes on alone. */
@@ -283,9 +281,7 @@ static void test_evict_aof_buffer_room_not_counted(void **state)
     assert_int_equal(h_mktempdir(dir, sizeof(dir)), 0);
     const char *args[] = {"--appendonly", "yes", "--dir", dir, NULL};
     h_server s;
-    assert_int_equal(h_respd_start(&s, NULL, args), 0);
-    h_conn *c = h_connect(s.port, 2000);
-    assert_non_null(c);
+    h_conn *c = h_respd_start_connected(&s, NULL, args);
     pipeline(c, "SET k%d 01234567890123456789012345678901234567890123456789", 0, 3000,
              "+OK\r\n");
     size_t blen = 600 * 1000;
@@ -322,9 +318,7 @@ static void test_evict_huge_samples_stay_bounded(void **state)
     const char *args[] = {"--maxmemory-policy", "allkeys-lru", "--maxmemory-samples",
                           "2147483647", "--maxmemory-eviction-tenacity", "100", NULL};
     h_server s;
-    assert_int_equal(h_respd_start(&s, NULL, args), 0);
-    h_conn *c = h_connect(s.port, 2000);
-    assert_non_null(c);
+    h_conn *c = h_respd_start_connected(&s, NULL, args);
     pipeline(c, "SET k%d " VAL, 0, 2000, "+OK\r\n");
     long long used = h_info_field(c, "memory", "used_memory");
     char *r = h_callf(c, "CONFIG SET maxmemory %lld", used);
@@ -354,9 +348,7 @@ static void test_evict_aof_and_restart(void **state)
     const char *args[] = {"--appendonly", "yes", "--dir", dir, "--appendfsync", "always",
                           "--maxmemory-eviction-tenacity", "100", NULL};
     h_server s;
-    assert_int_equal(h_respd_start(&s, NULL, args), 0);
-    h_conn *c = h_connect(s.port, 2000);
-    assert_non_null(c);
+    h_conn *c = h_respd_start_connected(&s, NULL, args);
     pipeline(c, "SET k%d v", 0, 100, "+OK\r\n");
     pipeline(c, "SET t%d v EX 1000", 0, 50, "+OK\r\n");
     h_expect(c, "CONFIG SET maxmemory-policy volatile-random", "+OK\r\n");

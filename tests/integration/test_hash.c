@@ -313,9 +313,7 @@ static void test_hash_aof_round_trip(void **state)
     assert_int_equal(h_mktempdir(dir, sizeof(dir)), 0);
     const char *args[] = {"--appendonly", "yes", "--dir", dir, NULL};
     h_server s;
-    assert_int_equal(h_respd_start(&s, NULL, args), 0);
-    h_conn *c = h_connect(s.port, 2000);
-    assert_non_null(c);
+    h_conn *c = h_respd_start_connected(&s, NULL, args);
     free(h_call(c, "HSET small a 1 b -2 c text"));
     for (int i = 0; i < 200; i++)
         free(h_callf(c, "HSET big f%d v%d", i, i));

@@ -80,9 +80,7 @@ static long long settle(h_conn *c)
 /* A fresh respd and a connection to it; *base its used_memory now. */
 static h_conn *start(h_server *s, long long *base)
 {
-    assert_int_equal(h_respd_start(s, NULL, NULL), 0);
-    h_conn *c = h_connect(s->port, 2000);
-    assert_non_null(c);
+    h_conn *c = h_respd_start_connected(s, NULL, NULL);
     *base = h_info_field(c, "memory", "used_memory");
     return c;
 }

@@ -998,9 +998,7 @@ static void test_metrics_off_by_default(void **state)
 {
     (void)state;
     h_server s;
-    assert_int_equal(h_respd_start(&s, NULL, NULL), 0);
-    h_conn *c = h_connect(s.port, 2000);
-    assert_non_null(c);
+    h_conn *c = h_respd_start_connected(&s, NULL, NULL);
     ok(c, "CONFIG GET metrics-port", "*2\r\n$12\r\nmetrics-port\r\n$1\r\n0\r\n");
     h_close(c);
     char *log = h_server_log(&s);

@@ -207,9 +207,7 @@ static void test_multi_aof_framing_and_torn_transaction(void **state)
     snprintf(path, sizeof(path), "%s/appendonly.aof", dir);
     const char *args[] = {"--appendonly", "yes", "--dir", dir, "--appendfsync", "always", NULL};
     h_server s;
-    assert_int_equal(h_respd_start(&s, NULL, args), 0);
-    h_conn *c = h_connect(s.port, 2000);
-    assert_non_null(c);
+    h_conn *c = h_respd_start_connected(&s, NULL, args);
     h_expect(c, "SET before 1", "+OK\r\n");
     /* A transaction of reads only leaves no trace; one that writes is
      * framed, SELECT inside it as it ran. */

@@ -307,9 +307,7 @@ static void test_server_shutdown_command_exits_zero(void **state)
 {
     (void)state;
     h_server s;
-    assert_int_equal(h_respd_start(&s, NULL, NULL), 0);
-    h_conn *c = h_connect(s.port, 2000);
-    assert_non_null(c);
+    h_conn *c = h_respd_start_connected(&s, NULL, NULL);
     h_expect(c, "SET k v", "+OK\r\n");
     assert_int_equal(h_send_str(c, "SHUTDOWN\r\n"), 0);
     /* No reply: the connection just ends with the process. */
@@ -331,9 +329,7 @@ static void test_server_sigterm_exits_zero_and_says_bye(void **state)
 {
     (void)state;
     h_server s;
-    assert_int_equal(h_respd_start(&s, NULL, NULL), 0);
-    h_conn *c = h_connect(s.port, 2000);
-    assert_non_null(c);
+    h_conn *c = h_respd_start_connected(&s, NULL, NULL);
     h_expect(c, "PING", "+PONG\r\n");
     int st = h_server_stop_keep(&s);
     assert_true(h_wait_closed(c, 2000));
@@ -469,9 +465,7 @@ static void test_server_aof_gets_time_independent_forms(void **state)
     (void)state;
     h_server s;
     const char *extra[] = {"--appendonly", "yes", "--appendfsync", "always", NULL};
-    assert_int_equal(h_respd_start(&s, NULL, extra), 0);
-    h_conn *c = h_connect(s.port, 2000);
-    assert_non_null(c);
+    h_conn *c = h_respd_start_connected(&s, NULL, extra);
     static const char *const cmds[] = {
         "SET a v EX 100", "SETEX b 100 v", "PSETEX b2 100000 v", "SET c v", "EXPIRE c 100",
         "PEXPIRE c 200000 GT", "EXPIREAT c 1", "SET d v", "GETEX d PX 5000", "GETEX d PERSIST",

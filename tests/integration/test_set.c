@@ -848,9 +848,7 @@ static void test_set_aof_roundtrip(void **state)
     assert_int_equal(h_mktempdir(dir, sizeof(dir)), 0);
     const char *args[] = {"--appendonly", "yes", "--dir", dir, NULL};
     h_server s;
-    assert_int_equal(h_respd_start(&s, NULL, args), 0);
-    h_conn *c = h_connect(s.port, 2000);
-    assert_non_null(c);
+    h_conn *c = h_respd_start_connected(&s, NULL, args);
     char line[65536];
     int n = snprintf(line, sizeof(line), "SADD ints");
     for (int i = 0; i < 700; i++)

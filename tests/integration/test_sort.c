@@ -171,9 +171,7 @@ static void test_sort_store_aof_round_trip(void **state)
     assert_int_equal(h_mktempdir(dir, sizeof(dir)), 0);
     const char *args[] = {"--appendonly", "yes", "--dir", dir, NULL};
     h_server s;
-    assert_int_equal(h_respd_start(&s, NULL, args), 0);
-    h_conn *c = h_connect(s.port, 2000);
-    assert_non_null(c);
+    h_conn *c = h_respd_start_connected(&s, NULL, args);
     free(h_call(c, "RPUSH l 3 1 2 b a"));
     free(h_call(c, "MSET w_3 1 w_1 2 w_2 3 w_b 0 w_a 9"));
     free(h_call(c, "SORT l BY w_* GET # GET w_* STORE d1"));

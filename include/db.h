@@ -91,5 +91,10 @@ void db_rehash(db *d, int ms);
 size_t db_key_compose(char *buf, int dbid, const char *key, size_t klen);
 int db_key_dbid(const char *composed);
 void *db_key_find(ht *t, int dbid, const char *key, size_t klen);
+/* Like db_key_find, but when the pair is absent adds make(composed, len),
+ * the caller's new record for it (which must carry the composed key for
+ * t's key callback), and returns that. */
+void *db_key_find_or_add(ht *t, int dbid, const char *key, size_t klen,
+                         void *(*make)(const char *composed, size_t len));
 
 #endif

@@ -77,6 +77,15 @@ static void queue_free(void *entry)
 
 static const ht_type queue_type = {.entry_key = queue_key, .entry_free = queue_free};
 
+/* db_key_find_or_add's record for a (database, key) first waited on. */
+static void *new_queue(const char *composed, size_t len)
+{
+    key_queue *q = mem_calloc(1, sizeof(*q) + len);
+    memcpy(q->key, composed, len);
+    q->klen = len;
+    return q;
+}
+
 static block_state *state_of(const client *c)
 {
     return c->blocked;
@@ -172,16 +181,7 @@ void blocking_block(client *c, const int *key_idx, int nkeys, long long deadline
     for (int i = 0; i < nkeys; i++) {
         const char *key = c->argv[key_idx[i]];
         size_t klen = c->argvlen[key_idx[i]];
-        char *qk = mem_alloc(klen + 4);
-        size_t qlen = db_key_compose(qk, c->db->id, key, klen);
-        key_queue *q = ht_find(queues, qk, qlen);
-        if (!q) {
-            q = mem_calloc(1, sizeof(*q) + qlen);
-            memcpy(q->key, qk, qlen);
-            q->klen = qlen;
-            ht_add(queues, q);
-        }
-        mem_free(qk);
+        key_queue *q = db_key_find_or_add(queues, c->db->id, key, klen, new_queue);
         waiter *w = mem_calloc(1, sizeof(*w));
         w->c = c;
         w->q = q;

@@ -295,13 +295,23 @@ int db_key_dbid(const char *composed)
     return id;
 }
 
-void *db_key_find(ht *t, int dbid, const char *key, size_t klen)
+void *db_key_find_or_add(ht *t, int dbid, const char *key, size_t klen,
+                         void *(*make)(const char *composed, size_t len))
 {
     char small[256];
     char *k = klen + 4 <= sizeof(small) ? small : mem_alloc(klen + 4);
     size_t len = db_key_compose(k, dbid, key, klen);
     void *e = ht_find(t, k, len);
+    if (!e && make) {
+        e = make(k, len);
+        ht_add(t, e);
+    }
     if (k != small)
         mem_free(k);
     return e;
+}
+
+void *db_key_find(ht *t, int dbid, const char *key, size_t klen)
+{
+    return db_key_find_or_add(t, dbid, key, klen, NULL);
 }

@@ -64,6 +64,15 @@ static void wl_free(void *entry)
 
 static const ht_type watch_type = {.entry_key = wl_key, .entry_free = wl_free};
 
+/* db_key_find_or_add's record for a newly watched (database, key). */
+static void *new_list(const char *composed, size_t len)
+{
+    watch_list *wl = mem_calloc(1, sizeof(*wl) + len);
+    memcpy(wl->key, composed, len);
+    wl->klen = len;
+    return wl;
+}
+
 static watch_list *find_list(int dbid, const char *key, size_t klen)
 {
     if (!watches || multi_nwatched == 0)
@@ -166,16 +175,7 @@ static void watch_key(client *c, const char *key, size_t klen)
     }
     if (!watches)
         watches = ht_new(&watch_type);
-    char *wk = mem_alloc(klen + 4);
-    size_t wlen = db_key_compose(wk, dbid, key, klen);
-    watch_list *wl = ht_find(watches, wk, wlen);
-    if (!wl) {
-        wl = mem_calloc(1, sizeof(*wl) + wlen);
-        memcpy(wl->key, wk, wlen);
-        wl->klen = wlen;
-        ht_add(watches, wl);
-    }
-    mem_free(wk);
+    watch_list *wl = db_key_find_or_add(watches, dbid, key, klen, new_list);
     watch_node *n = mem_calloc(1, sizeof(*n));
     n->c = c;
     n->wl = wl;

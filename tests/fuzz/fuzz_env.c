@@ -80,17 +80,15 @@ static db scratch;
 void fuzz_set_time(long long unix_ms)
 {
     server.now_ms = unix_ms;
-    server.lruclock = (uint32_t)((unix_ms / 1000) & OBJ_LRU_MAX);
     db_set_now(unix_ms);
+    obj_access_clock(unix_ms);
 }
 
 /* What the server's expiry hook does: an expired key reaches the AOF as a
- * DEL, so that the file does not depend on time. */
+ * DEL, so that the file does not depend on time, and WATCH sees it. */
 static void on_expired(db *d, const char *key, size_t klen)
 {
-    char *argv[2] = {"DEL", (char *)key};
-    size_t lens[2] = {3, klen};
-    aof_feed(d->id, 2, argv, lens);
+    server_key_removed(d, key, klen);
     server.stats.expired_keys++;
 }
 

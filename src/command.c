@@ -702,6 +702,7 @@ void cmd_execute(client *c)
     /* One clock read per command: the end of the previous command in the
      * same batch is the start of this one (cmd_begin_batch resets it), so
      * a pipelined burst pays for one clock_gettime per command, not two. */
+    long long start = batch_clock; /* EXEC's commands move batch_clock on */
     int watching = multi_watching();
     if (watching)
         multi_before_write(c, d);
@@ -709,7 +710,7 @@ void cmd_execute(client *c)
     if (watching)
         multi_after_write(c, server.dirty != dirty_before);
     long long now = ev_mono_us();
-    long long dur = now - batch_clock;
+    long long dur = now - start;
     batch_clock = now;
     /* As in Redis, a call that blocks is not counted; the run that serves
      * it is, or its timeout (cmd_count_timeout). */

@@ -287,8 +287,11 @@ void multi_before_write(client *c, const cmd_def *d)
     note.n = 0;
     if (!(d->flags & CMD_WRITE))
         return;
-    int pos[256];
-    int n = written_keys(d, c, pos, 256);
+    /* Every key position counts: MSET may name thousands. */
+    int small[256];
+    int max = c->argc > 256 ? c->argc : 256;
+    int *pos = max > 256 ? mem_alloc(sizeof(int) * (size_t)max) : small;
+    int n = written_keys(d, c, pos, max);
     note.d = c->db;
     for (int i = 0; i < n; i++) {
         const char *k = c->argv[pos[i]];
@@ -303,6 +306,8 @@ void multi_before_write(client *c, const cmd_def *d)
         note.existed[note.n] = db_peek(c->db, k, kl) != NULL;
         note.n++;
     }
+    if (pos != small)
+        mem_free(pos);
 }
 
 void multi_after_write(client *c, int changed)

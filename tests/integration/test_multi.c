@@ -278,6 +278,41 @@ static void test_multi_aof_framing_and_torn_transaction(void **state)
     h_server_cleanup(&s);
 }
 
+/* On respd alone: a watched key past the 256th key position of a write
+ * (MSET of 300 pairs) still fails EXEC, and EXEC's time in commandstats
+ * covers the commands it ran. */
+static void test_multi_many_keys_and_exec_time(void **state)
+{
+    (void)state;
+    h_conn *a = h_connect(respd_srv.port, 2000), *b = h_connect(respd_srv.port, 2000);
+    assert_non_null(a);
+    assert_non_null(b);
+    h_expect(a, "FLUSHALL", "+OK\r\n");
+    h_expect(a, "WATCH k299", "+OK\r\n");
+    enum { PAIRS = 300 };
+    const char *argv[1 + 2 * PAIRS];
+    char names[PAIRS][8];
+    argv[0] = "MSET";
+    for (int i = 0; i < PAIRS; i++) {
+        snprintf(names[i], sizeof(names[i]), "k%d", i);
+        argv[1 + 2 * i] = names[i];
+        argv[2 + 2 * i] = "v";
+    }
+    char *r = h_callv(b, 1 + 2 * PAIRS, argv, NULL);
+    assert_string_equal(r, "+OK\r\n");
+    free(r);
+    h_expect(a, "MULTI", "+OK\r\n");
+    h_expect(a, "PING", "+QUEUED\r\n");
+    h_expect(a, "EXEC", "*-1\r\n");
+    h_expect(a, "CONFIG RESETSTAT", "+OK\r\n");
+    h_expect(a, "MULTI", "+OK\r\n");
+    h_expect(a, "DEBUG SLEEP 0.05", "+QUEUED\r\n");
+    h_expect(a, "EXEC", "*1\r\n+OK\r\n");
+    assert_true(h_call_num(a, "INFO commandstats", "cmdstat_exec:calls=1,usec=") >= 40000);
+    h_close(a);
+    h_close(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_multi_blocked_clients_wait_for_exec),
         cmocka_unit_test(test_multi_client_list_fields),
         cmocka_unit_test(test_multi_aof_framing_and_torn_transaction),
+        cmocka_unit_test(test_multi_many_keys_and_exec_time),
     };
     return cmocka_run_group_tests_name("multi", tests, hdiff_group_setup, hdiff_group_teardown);
 }

@@ -70,12 +70,11 @@ void aof_before_sleep(void);
 /* Cron: reaps a finished rewrite child, starts automatic rewrites. */
 void aof_cron(void);
 
-/* BGREWRITEAOF. Returns 0 when a rewrite started, -1 with errno EBUSY when one
- * is already running, or -1 on fork failure. */
+/* BGREWRITEAOF. Returns 0 when a rewrite started, 1 when it was scheduled
+ * for the next cron instead (inside EXEC: the child must not snapshot half
+ * a transaction), -1 with errno EBUSY when one is already running, or -1 on
+ * fork failure. */
 int aof_rewrite_start(void);
-/* Starts a rewrite from the next cron instead (BGREWRITEAOF inside EXEC:
- * the child must not snapshot half a transaction). */
-void aof_rewrite_schedule(void);
 
 /* The commands a rewrite writes for key e, whose expire is exp (or
  * OBJ_NO_EXPIRE): SET (with PXAT when it expires) for a string; for a

@@ -191,12 +191,15 @@ static void buf_command(cmdbuf *b, int dbid, int argc, char **argv, const size_t
         buf_bulk(b, argv[i], argvlen[i]);
 }
 
-static void feed(int dbid, int argc, char **argv, const size_t *argvlen)
+/* Buffers a command for the file and, during a rewrite, for the new file.
+ * Returns 1 if it went anywhere. */
+static int feed(int dbid, int argc, char **argv, const size_t *argvlen)
 {
     if (aof.state == AOF_ON)
         buf_command(&aof.pending, dbid, argc, argv, argvlen);
     if (aof.child > 0)
         buf_command(&aof.diff, dbid, argc, argv, argvlen);
+    return aof.state == AOF_ON || aof.child > 0;
 }
 
 /* A transaction's writes are framed by MULTI and EXEC, written only when it
@@ -230,8 +233,7 @@ void aof_feed(int dbid, int argc, char **argv, const size_t *argvlen)
     if (txn.open && !txn.written) {
         char *multi[1] = {"MULTI"};
         size_t len[1] = {5};
-        feed(dbid, 1, multi, len);
-        txn.written = 1;
+        txn.written = feed(dbid, 1, multi, len);
     }
     txn.dbid = dbid;
     feed(dbid, argc, argv, argvlen);
@@ -746,16 +748,17 @@ static int rewrite_child(const char *tmp)
     return 0;
 }
 
-void aof_rewrite_schedule(void)
-{
-    aof.rewrite_scheduled = 1;
-}
-
 int aof_rewrite_start(void)
 {
     if (aof.child > 0) {
         errno = EBUSY;
         return -1;
+    }
+    if (txn.open) {
+        /* Inside EXEC (BGREWRITEAOF, CONFIG SET appendonly yes): the child
+         * must not snapshot half a transaction. The next cron starts it. */
+        aof.rewrite_scheduled = 1;
+        return 1;
     }
     /* Everything written so far goes to the old file first, so that the
      * child's snapshot plus the diff is the complete history. */

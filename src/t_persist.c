@@ -7,17 +7,10 @@
 
 void cmd_bgrewriteaof(client *c)
 {
-    if (c->flags & CLIENT_IN_EXEC) {
-        aof_info ai;
-        aof_get_info(&ai);
-        if (!ai.rewrite_in_progress) {
-            aof_rewrite_schedule();
-            reply_simple(client_reply_buf(c), "Background append only file rewriting scheduled");
-            return;
-        }
-    }
-    if (aof_rewrite_start() == 0) {
-        reply_simple(client_reply_buf(c), "Background append only file rewriting started");
+    int r = aof_rewrite_start();
+    if (r >= 0) {
+        reply_simple(client_reply_buf(c), r == 0 ? "Background append only file rewriting started"
+                                                 : "Background append only file rewriting scheduled");
         return;
     }
     if (errno == EBUSY)

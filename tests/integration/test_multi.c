@@ -313,6 +313,45 @@ static void test_multi_many_keys_and_exec_time(void **state)
     h_close(b);
 }
 
+/* CONFIG SET appendonly yes (and BGREWRITEAOF) inside EXEC: the rewrite
+ * waits for the transaction's end, so the file holds all of it, framed or
+ * not, never an EXEC without its MULTI; it loads back. */
+static void test_multi_aof_turned_on_inside_exec(void **state)
+{
+    (void)state;
+    char dir[128], path[256];
+    assert_int_equal(h_mktempdir(dir, sizeof(dir)), 0);
+    snprintf(path, sizeof(path), "%s/appendonly.aof", dir);
+    const char *args[] = {"--dir", dir, NULL};
+    h_server s;
+    h_conn *c = h_respd_start_connected(&s, NULL, args);
+    h_expect(c, "MULTI", "+OK\r\n");
+    h_expect(c, "SET x 1", "+QUEUED\r\n");
+    h_expect(c, "CONFIG SET appendonly yes", "+QUEUED\r\n");
+    h_expect(c, "SET y 2", "+QUEUED\r\n");
+    h_expect(c, "BGREWRITEAOF", "+QUEUED\r\n");
+    h_expect(c, "EXEC", "*4\r\n+OK\r\n+OK\r\n+OK\r\n"
+                        "+Background append only file rewriting scheduled\r\n");
+    /* The scheduled rewrite runs from the cron and puts the file in place. */
+    for (int i = 0; i < 500 && h_info_field(c, "persistence", "aof_rewrites") < 1; i++)
+        h_sleep_ms(10);
+    assert_int_equal(h_info_field(c, "persistence", "aof_rewrites"), 1);
+    h_expect(c, "SET z 3", "+OK\r\n");
+    h_close(c);
+    h_server_stop_keep(&s);
+    char *aof = h_read_file(path, NULL);
+    assert_non_null(aof);
+    assert_null(strstr(aof, "EXEC"));
+    free(aof);
+    const char *args2[] = {"--dir", dir, "--appendonly", "yes", NULL};
+    h_server s2;
+    c = h_respd_start_connected(&s2, NULL, args2);
+    h_expect(c, "MGET x y z", "*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n");
+    h_close(c);
+    h_server_stop(&s2);
+    h_server_cleanup(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_multi_client_list_fields),
         cmocka_unit_test(test_multi_aof_framing_and_torn_transaction),
         cmocka_unit_test(test_multi_many_keys_and_exec_time),
+        cmocka_unit_test(test_multi_aof_turned_on_inside_exec),
     };
     return cmocka_run_group_tests_name("multi", tests, hdiff_group_setup, hdiff_group_teardown);
 }

@@ -96,6 +96,9 @@ const cmd_def *cmd_lookup_original(char **argv, size_t *argvlen, int argc);
 int cmd_rename_command(const char *from, const char *to, char *err, size_t errlen);
 /* Looks up and runs the client's current request (c->argc, c->argv). */
 void cmd_execute(client *c);
+/* Runs a request kept past its read (held by CLIENT PAUSE, blocked, queued
+ * in MULTI) as c's current one; c's own arguments are restored after. */
+void cmd_execute_args(client *c, const client_args *a);
 /* Marks the start of a batch of requests (a read's worth) for the per-
  * command timing of INFO commandstats. */
 void cmd_begin_batch(void);

@@ -70,12 +70,7 @@ static void queue_key(const void *entry, const char **key, size_t *len)
     *len = q->klen;
 }
 
-static void queue_free(void *entry)
-{
-    mem_free(entry);
-}
-
-static const ht_type queue_type = {.entry_key = queue_key, .entry_free = queue_free};
+static const ht_type queue_type = {.entry_key = queue_key, .entry_free = mem_free};
 
 /* db_key_find_or_add's record for a (database, key) first waited on. */
 static void *new_queue(const char *composed, size_t len)
@@ -279,13 +274,7 @@ static int rerun(client *c)
     block_state *st = state_of(c);
     st->rerun = 1;
     st->reblocked = 0;
-    c->argc = st->args.argc;
-    c->argv = st->args.argv;
-    c->argvlen = st->args.argvlen;
-    cmd_execute(c);
-    c->argc = 0;
-    c->argv = NULL;
-    c->argvlen = NULL;
+    cmd_execute_args(c, &st->args);
     st->rerun = 0;
     if (st->reblocked)
         return 0;

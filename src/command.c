@@ -753,6 +753,20 @@ void cmd_execute(client *c)
         blocking_handle_ready();
 }
 
+void cmd_execute_args(client *c, const client_args *a)
+{
+    int argc = c->argc;
+    char **argv = c->argv;
+    size_t *argvlen = c->argvlen;
+    c->argc = a->argc;
+    c->argv = a->argv;
+    c->argvlen = a->argvlen;
+    cmd_execute(c);
+    c->argc = argc;
+    c->argv = argv;
+    c->argvlen = argvlen;
+}
+
 void cmd_count_timeout(client *c)
 {
     /* The table's entries are not const; lastcmd only promises not to

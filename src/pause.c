@@ -56,14 +56,8 @@ static void run_one(held *h)
     nwaiting--;
     c->flags &= ~CLIENT_POSTPONED;
     if (!(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY))) {
-        c->argc = h->args.argc;
-        c->argv = h->args.argv;
-        c->argvlen = h->args.argvlen;
         cmd_begin_batch();
-        cmd_execute(c); /* may be held again if a new pause started */
-        c->argc = 0;
-        c->argv = NULL;
-        c->argvlen = NULL;
+        cmd_execute_args(c, &h->args); /* may be held again if a new pause started */
     }
     client_args_free(&h->args);
     if (!(c->flags & CLIENT_POSTPONED) && !c->blocked)

@@ -57,12 +57,7 @@ static void wl_key(const void *entry, const char **key, size_t *len)
     *len = wl->klen;
 }
 
-static void wl_free(void *entry)
-{
-    mem_free(entry);
-}
-
-static const ht_type watch_type = {.entry_key = wl_key, .entry_free = wl_free};
+static const ht_type watch_type = {.entry_key = wl_key, .entry_free = mem_free};
 
 /* db_key_find_or_add's record for a newly watched (database, key). */
 static void *new_list(const char *composed, size_t len)
@@ -150,16 +145,6 @@ static void free_queued(client_args *q, int n)
     for (int i = 0; i < n; i++)
         client_args_free(&q[i]);
     mem_free(q);
-}
-
-static void free_queue(multi_state *m)
-{
-    free_queued(m->q, m->nq);
-    m->q = NULL;
-    m->nq = m->capq = 0;
-    m->qmem = 0;
-    m->flags = 0;
-    m->doomed = 0;
 }
 
 /* ---- watching ---------------------------------------------------------- */
@@ -328,7 +313,7 @@ void multi_reset(client *c)
     c->flags &= ~CLIENT_MULTI;
     if (!c->multi)
         return;
-    free_queue(c->multi);
+    free_queued(c->multi->q, c->multi->nq);
     unwatch_all(c);
     mem_free(c->multi);
     c->multi = NULL;
@@ -389,9 +374,6 @@ void cmd_exec(client *c)
     multi_reset(c);
 
     const cmd_def *self = c->cmd, *self_last = c->lastcmd;
-    int argc = c->argc;
-    char **argv = c->argv;
-    size_t *argvlen = c->argvlen;
     /* The array counts the replies given: a queued CLIENT REPLY OFF/SKIP
      * drops some, and the reply must stay well-formed. A fake client (the
      * AOF loader) keeps no replies, so it gets no array either. */
@@ -402,20 +384,14 @@ void cmd_exec(client *c)
     c->flags |= CLIENT_IN_EXEC;
     aof_multi_begin();
     for (int i = 0; i < nq; i++) {
-        c->argc = q[i].argc;
-        c->argv = q[i].argv;
-        c->argvlen = q[i].argvlen;
         size_t before = rb->len;
-        cmd_execute(c);
+        cmd_execute_args(c, &q[i]);
         replies += rb->len != before;
     }
     aof_multi_end();
     if (!fake)
         reply_defer_set(rb, header, '*', replies);
     c->flags &= ~CLIENT_IN_EXEC;
-    c->argc = argc;
-    c->argv = argv;
-    c->argvlen = argvlen;
     c->cmd = self;
     c->lastcmd = self_last;
     /* The queued commands fed the AOF themselves. */

@@ -703,7 +703,7 @@ size_t client_info_line(client *c, char *buf, size_t size)
     int nf = 0;
     if (c->flags & CLIENT_MONITOR)
         flags[nf++] = 'O';
-    if (multi_active(c))
+    if (c->flags & (CLIENT_MULTI | CLIENT_IN_EXEC))
         flags[nf++] = 'x';
     if (c->blocked || (c->flags & CLIENT_POSTPONED))
         flags[nf++] = 'b';

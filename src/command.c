@@ -631,8 +631,11 @@ void cmd_execute(client *c)
     int has_sub = d && d->subcmds && c->argc >= 2;
     cmd_def *sub = has_sub ? find_name(d->name, c->argv[1], c->argvlen[1]) : NULL;
     /* CLIENT LIST's cmd=: the command as looked up, NULL when the name or
-     * the subcommand is unknown, as Redis reports it. */
-    c->lastcmd = has_sub ? sub : d;
+     * the subcommand is unknown, as Redis reports it; EXEC while it runs
+     * its queue. */
+    int in_exec = (c->flags & CLIENT_IN_EXEC) != 0;
+    if (!in_exec)
+        c->lastcmd = has_sub ? sub : d;
     /* CLIENT PAUSE ALL holds every request, even one that will fail. */
     if (pause_hold(c, 0, PAUSE_ALL))
         return;
@@ -693,7 +696,8 @@ void cmd_execute(client *c)
         return;
     }
     c->cmd = d;
-    c->lastcmd = d;
+    if (!in_exec)
+        c->lastcmd = d;
     long long dirty_before = server.dirty;
     c->flags &= ~CLIENT_PROPAGATED;
     size_t reply_mark = c->out.len;

@@ -125,8 +125,14 @@ int multi_queued_flags(const client *c)
     return c->multi ? c->multi->flags : 0;
 }
 
+/* The queue EXEC is running (one at a time): CLIENT LIST shows its size,
+ * as Redis does, while the client is out of MULTI. */
+static int exec_nq;
+
 int multi_queued_count(const client *c)
 {
+    if (c->flags & CLIENT_IN_EXEC)
+        return exec_nq;
     return multi_active(c) ? c->multi->nq : -1;
 }
 
@@ -365,8 +371,10 @@ void cmd_exec(client *c)
         reply_null_array(client_reply_buf(c));
         return;
     }
-    /* Take the queue out, then unwatch and leave MULTI before running it,
-     * as Redis: a queued command sees the client as outside a transaction. */
+    /* Take the queue out, then unwatch and leave MULTI before running it:
+     * a queued MULTI, WATCH or DISCARD is answered as outside a
+     * transaction, as in Redis (CLIENT LIST still shows flag x, multi= and
+     * cmd=exec meanwhile). */
     client_args *q = m->q;
     int nq = m->nq;
     m->q = NULL;
@@ -382,6 +390,7 @@ void cmd_exec(client *c)
     size_t header = reply_defer(rb);
     long long replies = 0;
     c->flags |= CLIENT_IN_EXEC;
+    exec_nq = nq;
     aof_multi_begin();
     for (int i = 0; i < nq; i++) {
         size_t before = rb->len;

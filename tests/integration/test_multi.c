@@ -279,8 +279,9 @@ static void test_multi_aof_framing_and_torn_transaction(void **state)
 }
 
 /* On respd alone: a watched key past the 256th key position of a write
- * (MSET of 300 pairs) still fails EXEC, and EXEC's time in commandstats
- * covers the commands it ran. */
+ * (MSET of 300 pairs) still fails EXEC, EXEC's time in commandstats covers
+ * the commands it ran, and CLIENT INFO inside EXEC shows flag x, multi=
+ * and cmd=exec as Redis 7.0 does. */
 static void test_multi_many_keys_and_exec_time(void **state)
 {
     (void)state;
@@ -309,6 +310,16 @@ static void test_multi_many_keys_and_exec_time(void **state)
     h_expect(a, "DEBUG SLEEP 0.05", "+QUEUED\r\n");
     h_expect(a, "EXEC", "*1\r\n+OK\r\n");
     assert_true(h_call_num(a, "INFO commandstats", "cmdstat_exec:calls=1,usec=") >= 40000);
+    /* Inside EXEC the client shows as Redis shows it: in a transaction of
+     * two commands, running EXEC. */
+    h_expect(a, "MULTI", "+OK\r\n");
+    h_expect(a, "CLIENT INFO", "+QUEUED\r\n");
+    h_expect(a, "PING", "+QUEUED\r\n");
+    r = h_call(a, "EXEC");
+    assert_non_null(strstr(r, " flags=x "));
+    assert_non_null(strstr(r, " multi=2 "));
+    assert_non_null(strstr(r, " cmd=exec"));
+    free(r);
     h_close(a);
     h_close(b);
 }

@@ -292,7 +292,7 @@ static void test_multi_many_keys_and_exec_time(void **state)
     h_expect(a, "WATCH k299", "+OK\r\n");
     enum { PAIRS = 300 };
     const char *argv[1 + 2 * PAIRS];
-    char names[PAIRS][8];
+    char names[PAIRS][16];
     argv[0] = "MSET";
     for (int i = 0; i < PAIRS; i++) {
         snprintf(names[i], sizeof(names[i]), "k%d", i);
